@@ -1,0 +1,158 @@
+// Read rule files and their includes into one rule set, then compile it:
+// every layout lowered to a template, every device file resolved to a policy.
+// All errors of the stage are collected before anything stops.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { error, type Diagnostic, SourceFile, throwIfErrors } from "../diag/diagnostic.js";
+import { rulesDir } from "../paths.js";
+import type * as A from "../syntax/ast.js";
+import { parseRules } from "../syntax/parse.js";
+import { resolveDevice, type DevicePolicy } from "./device.js";
+import { lowerLayout, sourceRef } from "./lower.js";
+import type { Template } from "./template.js";
+
+export interface RuleSet {
+  readonly files: readonly A.RuleFile[];
+  readonly layouts: readonly A.Layout[];
+  readonly devices: readonly A.Device[];
+  readonly images: readonly A.Image[];
+}
+
+export interface CompiledRules {
+  readonly ruleSet: RuleSet;
+  readonly templates: readonly Template[];
+  readonly layoutsByName: ReadonlyMap<string, A.Layout>;
+  readonly templatesByName: ReadonlyMap<string, Template>;
+  readonly devices: readonly DevicePolicy[];
+}
+
+/** Paths shown in diagnostics: relative to the working directory when shorter. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.length < path.length && !rel.startsWith("../..") ? rel : path;
+}
+
+/** Every `.rules` file below a directory, sorted, so that loading order is stable. */
+export function rulesFilesIn(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...rulesFilesIn(p));
+    else if (name.endsWith(".rules")) out.push(p);
+  }
+  return out;
+}
+
+/** Parse files and, transitively, what they include. Each file is read once. */
+export function loadRuleSet(paths: readonly string[], sources: ReadonlyMap<string, string> = new Map()): { ruleSet: RuleSet; diagnostics: Diagnostic[] } {
+  const ds: Diagnostic[] = [];
+  const files: A.RuleFile[] = [];
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    const full = resolve(path);
+    if (seen.has(full)) return;
+    seen.add(full);
+    const text = sources.get(path) ?? readFileSync(full, "utf8");
+    const parsed = parseRules(sources.has(path) ? path : displayPath(full), text);
+    if (!parsed.ok) {
+      ds.push(...parsed.diagnostics);
+      return;
+    }
+    files.push(parsed.file);
+    for (const item of parsed.file.items) {
+      if (item.kind !== "include") continue;
+      const candidates = [resolve(dirname(full), item.path), resolve(rulesDir, item.path)];
+      const found = candidates.find((c) => existsSync(c));
+      if (!found) {
+        ds.push(error("E111", `cannot find included file "${item.path}"`, item.span,
+          `includes are looked up beside the including file, then in the standard library (${displayPath(rulesDir)})`));
+        continue;
+      }
+      visit(found);
+    }
+  };
+  for (const p of paths) {
+    if (!sources.has(p) && !existsSync(p)) {
+      ds.push(error("E111", `cannot read rule file ${p}: no such file`));
+      continue;
+    }
+    visit(p);
+  }
+  const items = files.flatMap((f) => f.items);
+  return {
+    ruleSet: {
+      files,
+      layouts: items.filter((i): i is A.Layout => i.kind === "layout"),
+      devices: items.filter((i): i is A.Device => i.kind === "device"),
+      images: items.filter((i): i is A.Image => i.kind === "image"),
+    },
+    diagnostics: ds,
+  };
+}
+
+/** Lower every layout and resolve every device file. */
+export function compileRuleSet(ruleSet: RuleSet): { compiled: CompiledRules; diagnostics: Diagnostic[] } {
+  const ds: Diagnostic[] = [];
+  const layoutsByName = new Map<string, A.Layout>();
+  const byId = new Map<string, A.Layout>();
+  for (const layout of ruleSet.layouts) {
+    const prev = layoutsByName.get(layout.name.name);
+    if (prev) {
+      ds.push(error("E104", `duplicate layout name \`${layout.name.name}\``, layout.name.span, `the first one is at ${fmtRef(prev)}`));
+      continue;
+    }
+    const idKey = `${layout.layoutKind}:${layout.id.value}`;
+    const sameId = byId.get(idKey);
+    if (sameId) {
+      ds.push(error("E104", `${layout.layoutKind} ID 0x${layout.id.value.toString(16)} is already described by \`${sameId.name.name}\``, layout.id.span,
+        `the first one is at ${fmtRef(sameId)}; one layout per ID`));
+      continue;
+    }
+    layoutsByName.set(layout.name.name, layout);
+    byId.set(idKey, layout);
+  }
+  const templates: Template[] = [];
+  for (const layout of layoutsByName.values()) {
+    const { template, diagnostics } = lowerLayout(layout);
+    templates.push(template);
+    ds.push(...diagnostics);
+  }
+  const devices: DevicePolicy[] = [];
+  for (const device of ruleSet.devices) {
+    const { policy, diagnostics } = resolveDevice(device, layoutsByName);
+    devices.push(policy);
+    ds.push(...diagnostics);
+  }
+  const templatesByName = new Map(templates.map((t) => [t.name, t]));
+  return { compiled: { ruleSet, templates, layoutsByName, templatesByName, devices }, diagnostics: ds };
+}
+
+function fmtRef(layout: A.Layout): string {
+  const r = sourceRef(layout.span);
+  return `${r.path}:${r.line}`;
+}
+
+/** The standard library's files. */
+export function standardRuleFiles(): string[] {
+  return rulesFilesIn(rulesDir);
+}
+
+/**
+ * Load and compile the standard library plus extra files; throws a CfgvirtError
+ * carrying every diagnostic when anything is wrong.
+ */
+export function compileRules(extraPaths: readonly string[] = [], opts: { standard?: boolean; sources?: ReadonlyMap<string, string> } = {}): CompiledRules {
+  const paths = [...(opts.standard === false ? [] : standardRuleFiles()), ...extraPaths];
+  const loaded = loadRuleSet(paths, opts.sources);
+  throwIfErrors(loaded.diagnostics);
+  const { compiled, diagnostics } = compileRuleSet(loaded.ruleSet);
+  throwIfErrors(diagnostics);
+  return compiled;
+}
+
+/** Compile rule text held in memory (tests, tools), with the standard library unless told otherwise. */
+export function compileRuleText(path: string, text: string, opts: { standard?: boolean } = {}): CompiledRules {
+  return compileRules([path], { ...opts, sources: new Map([[path, text]]) });
+}
+
+export { SourceFile };

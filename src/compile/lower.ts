@@ -1,0 +1,351 @@
+// Validate one layout and lower it to a template: masks relative to the layout's
+// base, one piece per register, guards resolved to bit positions.
+import { error, type Diagnostic, type Span } from "../diag/diagnostic.js";
+import type * as A from "../syntax/ast.js";
+import type { FieldInfo, GuardExpr, HookPart, InitPart, Piece, PieceMasks, SourceRef, Template, TemplateSize } from "./template.js";
+import { HOOK_NAMES, isHookName, isLinkName, LINKS } from "./vocabulary.js";
+
+/** A device file's replacement policy for one field, keyed `register.field`. */
+export interface FieldOverride {
+  readonly policy: A.Policy;
+  readonly source: SourceRef;
+}
+
+export function sourceRef(span: Span): SourceRef {
+  return { path: span.source.path, line: span.source.position(span.start).line };
+}
+
+/** How a spec attribute behaves on a write, in five classes. */
+type WriteClass = "write" | "w1c" | "readonly" | "rsvdp" | "rsvdz";
+export function writeClass(a: A.Attribute): WriteClass {
+  switch (a) {
+    case "RW":
+    case "RWS":
+      return "write";
+    case "RW1C":
+    case "RW1CS":
+      return "w1c";
+    case "RsvdP":
+      return "rsvdp";
+    case "RsvdZ":
+      return "rsvdz";
+    default:
+      return "readonly";
+  }
+}
+
+const fieldMask = (hi: number, lo: number): number => (hi - lo >= 31 ? 0xffffffff : ((1 << (hi - lo + 1)) - 1) << lo) >>> 0;
+
+interface RegisterScope {
+  readonly register: A.Register;
+  readonly guard: number;
+  /** when-arms this register sits in: two registers in different arms of one `when` never coexist. */
+  readonly arms: ReadonlyMap<A.When, number>;
+}
+
+function coexist(a: RegisterScope, b: RegisterScope): boolean {
+  for (const [when, arm] of a.arms) {
+    const other = b.arms.get(when);
+    if (other !== undefined && other !== arm) return false;
+  }
+  return true;
+}
+
+/** Validate and lower a layout. Returns the template (possibly partial) and every error found. */
+export function lowerLayout(
+  layout: A.Layout,
+  overrides: ReadonlyMap<string, FieldOverride> = new Map(),
+): { template: Template; diagnostics: Diagnostic[] } {
+  const ds: Diagnostic[] = [];
+  const scopes: RegisterScope[] = [];
+  const guardAst: (A.Guard | undefined)[] = [];
+  const guards: GuardExpr[] = [];
+
+  // Flatten the when-tree into registers with a combined guard each.
+  const walk = (body: readonly A.LayoutStmt[], guard: number, arms: Map<A.When, number>, guardNode: A.Guard | undefined) => {
+    for (const stmt of body) {
+      if (stmt.kind === "register") {
+        scopes.push({ register: stmt, guard, arms });
+        continue;
+      }
+      const thenNode: A.Guard = guardNode ? { kind: "and", operands: [guardNode, stmt.guard], span: stmt.guard.span } : stmt.guard;
+      const notThis: A.Guard = { kind: "not", operand: stmt.guard, span: stmt.guard.span };
+      const elseNode: A.Guard = guardNode ? { kind: "and", operands: [guardNode, notThis], span: stmt.guard.span } : notThis;
+      guardAst.push(thenNode);
+      const thenIdx = guardAst.length - 1;
+      walk(stmt.then, thenIdx, new Map([...arms, [stmt, 0]]), thenNode);
+      if (stmt.otherwise.length > 0) {
+        guardAst.push(elseNode);
+        walk(stmt.otherwise, guardAst.length - 1, new Map([...arms, [stmt, 1]]), elseNode);
+      }
+    }
+  };
+  walk(layout.body, -1, new Map(), undefined);
+
+  const registersByName = new Map<string, RegisterScope[]>();
+  for (const s of scopes) {
+    const list = registersByName.get(s.register.name.name) ?? [];
+    list.push(s);
+    registersByName.set(s.register.name.name, list);
+  }
+
+  const resolveField = (path: A.FieldPath, what: string): { reg: A.Register; field: A.Field } | undefined => {
+    const [regName, fieldName] = path.parts.map((p) => p.name);
+    const regs = registersByName.get(regName);
+    if (!regs || path.parts.length !== 2) {
+      const candidates = [...registersByName.keys()].join(", ");
+      ds.push(
+        error("E110", `${what} \`${path.parts.map((p) => p.name).join(".")}\` names no register.field of ${layout.name.name}`, path.span,
+          `write REGISTER.FIELD; registers here: ${candidates}`),
+      );
+      return undefined;
+    }
+    const reg = regs[0].register;
+    const field = reg.fields.find((f) => f.name === fieldName);
+    if (!field) {
+      const names = reg.fields.flatMap((f) => (f.name ? [f.name] : [])).join(", ");
+      ds.push(error("E110", `register \`${regName}\` has no field \`${fieldName}\``, path.parts[1].span, `fields of ${regName}: ${names}`));
+      return undefined;
+    }
+    return { reg, field };
+  };
+
+  const lowerGuard = (g: A.Guard): GuardExpr => {
+    switch (g.kind) {
+      case "not":
+        return { op: "not", operand: lowerGuard(g.operand) };
+      case "and":
+      case "or":
+        return { op: g.kind, operands: g.operands.map(lowerGuard) };
+      case "compare": {
+        const r = resolveField(g.path, "guard");
+        if (!r) return { op: "nonzero", offset: 0, width: 8, lo: 0, hi: 0, value: 0 };
+        return { op: g.op, offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi, value: g.value };
+      }
+    }
+  };
+  for (const g of guardAst) guards.push(lowerGuard(g!));
+
+  // Size of the layout.
+  let extent = 0;
+  for (const s of scopes) extent = Math.max(extent, s.register.offset.value + s.register.width / 8);
+  let size: TemplateSize = { kind: "fixed", bytes: layout.layoutKind === "header" ? 64 : extent };
+  if (layout.size && "value" in layout.size) size = { kind: "fixed", bytes: layout.size.value };
+  else if (layout.size) {
+    const r = resolveField(layout.size.path, "size");
+    let minimum = 0;
+    for (const s of scopes) if (s.guard < 0) minimum = Math.max(minimum, s.register.offset.value + s.register.width / 8);
+    if (r) size = { kind: "field", offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi, scale: layout.size.scale, minimum };
+  }
+
+  // Registers: placement, names, overlaps.
+  for (let i = 0; i < scopes.length; i++) {
+    const { register: reg } = scopes[i];
+    const off = reg.offset.value;
+    const bytes = reg.width / 8;
+    if (off % bytes !== 0) {
+      ds.push(error("E109", `register \`${reg.name.name}\` at 0x${off.toString(16)} is not aligned to its ${reg.width}-bit width`, reg.offset.span,
+        `a u${reg.width} register starts at a multiple of ${bytes}; split it into narrower registers`));
+    }
+    if (size.kind === "fixed" && layout.size && off + bytes > size.bytes) {
+      ds.push(error("E103", `register \`${reg.name.name}\` (0x${off.toString(16)}..0x${(off + bytes - 1).toString(16)}) runs past the end of ${layout.name.name} (size 0x${size.bytes.toString(16)})`,
+        reg.span, `move the register or raise the layout's size`));
+    }
+    for (let j = 0; j < i; j++) {
+      const other = scopes[j];
+      if (!coexist(scopes[i], other)) continue;
+      if (other.register.name.name === reg.name.name) {
+        ds.push(error("E104", `duplicate register name \`${reg.name.name}\` in ${layout.name.name}`, reg.name.span,
+          `the first one is at line ${sourceRef(other.register.name.span).line}; registers in different arms of one \`when\` may share a name`));
+      }
+      const o2 = other.register.offset.value;
+      const b2 = other.register.width / 8;
+      if (off < o2 + b2 && o2 < off + bytes) {
+        ds.push(error("E112", `register \`${reg.name.name}\` overlaps register \`${other.register.name.name}\``, reg.span,
+          `put variant layouts in different arms of a \`when\``));
+      }
+    }
+  }
+
+  const pieces: Piece[] = [];
+  const fields: FieldInfo[] = [];
+  for (const scope of scopes) {
+    const reg = scope.register;
+    const shift = (reg.offset.value & 3) * 8;
+    let covered = 0;
+    let hwRead = 0, virtRead = 0, virtWrite = 0, virtW1C = 0, hwWrite = 0, preserve = 0;
+    let attrWritable = 0, attrW1C = 0, attrRsvdZ = 0;
+    const inits: InitPart[] = [];
+    const hooks: HookPart[] = [];
+    const fieldNames = new Map<string, A.Field>();
+    for (const f of reg.fields) {
+      if (f.hi < f.lo) {
+        ds.push(error("E102", `bit range [${f.hi}:${f.lo}] is reversed`, f.bitsSpan, `write the high bit first: [${f.lo}:${f.hi}]`));
+        continue;
+      }
+      if (f.hi >= reg.width) {
+        ds.push(error("E102", `field \`${f.name ?? "-"}\` bits [${f.hi}:${f.lo}] run past the ${reg.width}-bit register \`${reg.name.name}\``, f.bitsSpan,
+          `bits of a u${reg.width} register are 0..${reg.width - 1}`));
+        continue;
+      }
+      if (f.name) {
+        const prev = fieldNames.get(f.name);
+        if (prev) ds.push(error("E104", `duplicate field name \`${f.name}\` in register \`${reg.name.name}\``, f.nameSpan, `the first one is at line ${sourceRef(prev.span).line}`));
+        else fieldNames.set(f.name, f);
+      }
+      const local = fieldMask(f.hi, f.lo);
+      const m = (local << shift) >>> 0;
+      if ((covered & m) !== 0) {
+        const other = reg.fields.find((o) => o !== f && o.hi >= o.lo && ((fieldMask(o.hi, o.lo) << shift) & m) !== 0);
+        ds.push(error("E101", `field \`${f.name ?? "-"}\` [${f.hi}:${f.lo}] overlaps field \`${other?.name ?? "-"}\` [${other?.hi}:${other?.lo}] in register \`${reg.name.name}\``,
+          f.bitsSpan, `each bit belongs to exactly one field`));
+        continue;
+      }
+      covered |= m;
+
+      const override = f.name ? overrides.get(`${reg.name.name}.${f.name}`) : undefined;
+      const policy = override?.policy ?? f.policy;
+      const cls = writeClass(f.attribute);
+      checkCombination(f, policy, reg, ds);
+
+      switch (policy.kind) {
+        case "pass":
+          hwRead |= m;
+          if (cls === "write" || cls === "w1c") hwWrite |= m;
+          break;
+        case "emulate":
+        case "trap":
+          virtRead |= m;
+          if (cls === "write") virtWrite |= m;
+          if (cls === "w1c") virtW1C |= m;
+          inits.push(initPart(policy.init, m, f.lo + shift));
+          if (policy.kind === "trap") hooks.push({ hook: policy.hook.name, mask: m });
+          break;
+        case "hide":
+          virtRead |= m;
+          inits.push({ mask: m, kind: "const", value: ((policy.value << (f.lo + shift)) & m) >>> 0 });
+          break;
+      }
+      if (cls === "write") attrWritable |= m;
+      if (cls === "w1c") attrW1C |= m;
+      if (cls === "rsvdz") attrRsvdZ |= m;
+      const passedWrite = policy.kind === "pass" && (cls === "write" || cls === "w1c");
+      if (!passedWrite && cls !== "w1c" && cls !== "rsvdz") preserve |= m;
+
+      fields.push({
+        register: reg.name.name,
+        field: f.name,
+        offset: reg.offset.value,
+        width: reg.width,
+        hi: f.hi,
+        lo: f.lo,
+        attribute: f.attribute,
+        policy: policy.kind,
+        detail: policyDetail(policy),
+        guard: scope.guard,
+        source: sourceRef(f.span),
+        ...(override ? { overriddenBy: override.source } : {}),
+      });
+    }
+    const full = (fieldMask(reg.width - 1, 0) << shift) >>> 0;
+    if (covered >>> 0 !== full && ds.every((d) => d.code !== "E101" && d.code !== "E102")) {
+      ds.push(error("E115", `register \`${reg.name.name}\` has bits no field describes: ${describeBits(full & ~covered, shift)}`, reg.name.span,
+        `describe every bit, e.g. \`${describeBits(full & ~covered, shift).split(", ")[0]} - RsvdP hide\``));
+    }
+    const hookNames = new Set(hooks.map((h) => h.hook));
+    if (hookNames.size > 1) {
+      ds.push(error("E113", `register \`${reg.name.name}\` names ${hookNames.size} different hooks (${[...hookNames].join(", ")})`, reg.name.span,
+        `one hook serves a register; give its fields the same hook`));
+    }
+    const u = (x: number) => x >>> 0;
+    const masks: PieceMasks = {
+      covered: u(covered), hwRead: u(hwRead), virtRead: u(virtRead), virtWrite: u(virtWrite), virtW1C: u(virtW1C),
+      hwWrite: u(hwWrite), preserve: u(preserve), attrWritable: u(attrWritable), attrW1C: u(attrW1C), attrRsvdZ: u(attrRsvdZ),
+    };
+    pieces.push({ register: reg.name.name, guard: scope.guard, dword: reg.offset.value >> 2, masks, inits, hooks });
+  }
+
+  const template: Template = {
+    name: layout.name.name,
+    kind: layout.layoutKind,
+    id: layout.id.value,
+    size,
+    ...(layout.hiddenReason !== undefined ? { hiddenReason: layout.hiddenReason } : {}),
+    ...(layout.spec !== undefined ? { spec: layout.spec } : {}),
+    source: sourceRef(layout.span),
+    guards,
+    pieces,
+    fields,
+  };
+  return { template, diagnostics: ds };
+}
+
+function describeBits(mask: number, shift: number): string {
+  const local = mask >>> shift;
+  const runs: string[] = [];
+  let b = 0;
+  while (b < 32) {
+    if ((local >>> b) & 1) {
+      let e = b;
+      while (e + 1 < 32 && (local >>> (e + 1)) & 1) e++;
+      runs.push(e === b ? `[${b}]` : `[${e}:${b}]`);
+      b = e + 1;
+    } else b++;
+  }
+  return runs.join(", ");
+}
+
+function initPart(init: A.InitValue, mask: number, shift: number): InitPart {
+  switch (init.kind) {
+    case "hw":
+      return { mask, kind: "hw", value: 0 };
+    case "const":
+      return { mask, kind: "const", value: ((init.value * 2 ** shift) & mask) >>> 0 };
+    case "link":
+      return { mask, kind: "link", value: 0, link: init.link };
+  }
+}
+
+function policyDetail(p: A.Policy): string {
+  const init = (i: A.InitValue) => (i.kind === "hw" ? "hw" : i.kind === "const" ? `0x${i.value.toString(16)}` : i.link);
+  switch (p.kind) {
+    case "pass":
+      return "";
+    case "emulate":
+      return init(p.init);
+    case "hide":
+      return `0x${p.value.toString(16)}`;
+    case "trap":
+      return `${p.hook.name}, ${init(p.init)}`;
+  }
+}
+
+/** Attribute and policy combinations that make no sense, and names the language does not know. */
+function checkCombination(f: A.Field, p: A.Policy, reg: A.Register, ds: Diagnostic[]): void {
+  const width = f.hi - f.lo + 1;
+  const fits = (v: number) => v >= 0 && v < 2 ** width;
+  const reserved = f.attribute === "RsvdP" || f.attribute === "RsvdZ";
+  const name = f.name ?? "-";
+  if (p.kind === "pass" && f.attribute === "RsvdZ") {
+    ds.push(error("E106", `RsvdZ field \`${name}\` in \`${reg.name.name}\` is passed through`, p.span,
+      `RsvdZ bits must read 0 and be written 0: use \`hide\``));
+  }
+  if (p.kind === "trap" && reserved) {
+    ds.push(error("E106", `reserved field \`${name}\` in \`${reg.name.name}\` is trapped`, p.span, `reserved bits carry no behaviour: use \`hide\``));
+  }
+  const constant = p.kind === "hide" ? p.value : (p.kind === "emulate" || p.kind === "trap") && p.init.kind === "const" ? p.init.value : undefined;
+  if (constant !== undefined && !fits(constant)) {
+    ds.push(error("E108", `value 0x${constant.toString(16)} does not fit the ${width}-bit field \`${name}\``, p.span,
+      `the largest value for ${width} bits is 0x${(2 ** width - 1).toString(16)}`));
+  } else if (constant !== undefined && constant !== 0 && reserved) {
+    ds.push(error("E106", `reserved field \`${name}\` in \`${reg.name.name}\` is given the non-zero value 0x${constant.toString(16)}`, p.span,
+      `reserved bits read 0: use \`hide\``));
+  }
+  if (p.kind === "trap" && !isHookName(p.hook.name)) {
+    ds.push(error("E105", `unknown hook \`${p.hook.name}\``, p.hook.span, `known hooks: ${HOOK_NAMES.join(", ")}`));
+  }
+  const init = p.kind === "emulate" || p.kind === "trap" ? p.init : undefined;
+  if (init?.kind === "link" && !isLinkName(init.link)) {
+    ds.push(error("E114", `unknown initial value \`${init.link}\``, p.span, `use hw, a number, or one of: ${Object.keys(LINKS).join(", ")}`));
+  }
+}

@@ -1,0 +1,121 @@
+// Diagnostics shared by every input the tool reads: rule files, dumps, access
+// scripts, compiled JSON. One shape everywhere:
+//   path:line:col: error[CODE]: message
+//      12 |     [0] enable RW trap(msi_enable)
+//         |     ^^^^^^^^^^
+//   help: what to do about it
+
+/** A named text with a lazily built line index. */
+export class SourceFile {
+  private lineStarts: number[] | undefined;
+  constructor(
+    readonly path: string,
+    readonly text: string,
+  ) {}
+
+  /** 1-based line and column of a character offset. */
+  position(offset: number): { line: number; col: number } {
+    const starts = this.starts();
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - starts[lo] + 1 };
+  }
+
+  /** The text of a 1-based line, without its newline. */
+  lineText(line: number): string {
+    const starts = this.starts();
+    const start = starts[line - 1] ?? this.text.length;
+    const end = line < starts.length ? starts[line] - 1 : this.text.length;
+    return this.text.slice(start, end).replace(/\r$/, "");
+  }
+
+  /** The character offset where a 1-based line starts. */
+  lineStart(line: number): number {
+    return this.starts()[line - 1] ?? this.text.length;
+  }
+
+  private starts(): number[] {
+    if (!this.lineStarts) {
+      const starts = [0];
+      for (let i = 0; i < this.text.length; i++) if (this.text.charCodeAt(i) === 10) starts.push(i + 1);
+      this.lineStarts = starts;
+    }
+    return this.lineStarts;
+  }
+}
+
+/** A half-open character range in a source file. */
+export interface Span {
+  readonly source: SourceFile;
+  readonly start: number;
+  readonly end: number;
+}
+
+export function spanOfLine(source: SourceFile, line: number, col = 1, length = 1): Span {
+  const start = source.lineStart(line) + col - 1;
+  return { source, start, end: start + Math.max(1, length) };
+}
+
+export type Severity = "error" | "warning";
+
+export interface Diagnostic {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly span?: Span;
+  readonly help?: string;
+}
+
+export function error(code: string, message: string, span?: Span, help?: string): Diagnostic {
+  return { code, severity: "error", message, span, help };
+}
+
+/** Render one diagnostic in the `path:line:col: error[CODE]: message` shape. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const lines: string[] = [];
+  if (!d.span) {
+    lines.push(`${d.severity}[${d.code}]: ${d.message}`);
+  } else {
+    const { source, start, end } = d.span;
+    const { line, col } = source.position(start);
+    lines.push(`${source.path}:${line}:${col}: ${d.severity}[${d.code}]: ${d.message}`);
+    const text = source.lineText(line);
+    const gutter = String(line).length;
+    const lastOnLine = source.lineStart(line) + text.length;
+    const caretLen = Math.max(1, Math.min(end, lastOnLine) - start);
+    lines.push(`${" ".repeat(gutter + 1)}|`);
+    lines.push(`${line} | ${text}`);
+    lines.push(`${" ".repeat(gutter + 1)}| ${" ".repeat(col - 1)}${"^".repeat(caretLen)}`);
+  }
+  if (d.help) lines.push(`help: ${d.help}`);
+  return lines.join("\n");
+}
+
+export function formatDiagnostics(ds: readonly Diagnostic[]): string {
+  return ds.map(formatDiagnostic).join("\n\n");
+}
+
+/**
+ * The typed error a library caller gets: every diagnostic of the failing stage,
+ * with the first one's code and span at hand.
+ */
+export class CfgvirtError extends Error {
+  readonly code: string;
+  readonly span: Span | undefined;
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    super(formatDiagnostics(diagnostics));
+    this.name = "CfgvirtError";
+    this.code = diagnostics[0]?.code ?? "E000";
+    this.span = diagnostics[0]?.span;
+  }
+}
+
+/** Throw when a stage collected any error. */
+export function throwIfErrors(ds: readonly Diagnostic[]): void {
+  if (ds.some((d) => d.severity === "error")) throw new CfgvirtError(ds);
+}

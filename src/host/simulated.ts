@@ -1,0 +1,54 @@
+// A simulated PCI function: configuration bytes plus the hardware behaviour of
+// every bit, taken from the spec attributes in the rules.
+import { CONFIG_DWORDS, type HardwareBehaviour, type HostDevice } from "./host.js";
+
+export class SimulatedDevice implements HostDevice {
+  readonly words = new Uint32Array(CONFIG_DWORDS);
+  /** Until behaviour is set, every bit is writable: a leak shows rather than hides. */
+  private writable: Uint32Array = new Uint32Array(CONFIG_DWORDS).fill(0xffffffff);
+  private w1c: Uint32Array = new Uint32Array(CONFIG_DWORDS);
+  private rsvdz: Uint32Array = new Uint32Array(CONFIG_DWORDS);
+  /** Surprise removal: reads return all-ones, writes go nowhere. */
+  removed = false;
+  /** Count of writes that reached the device. */
+  writes = 0;
+
+  constructor(
+    bytes: Uint8Array,
+    readonly size: number = bytes.length,
+  ) {
+    const n = Math.min(bytes.length, CONFIG_DWORDS * 4);
+    for (let i = 0; i < n; i++) this.words[i >> 2] |= bytes[i] << ((i & 3) * 8);
+  }
+
+  setBehaviour(b: HardwareBehaviour): void {
+    this.writable = b.writable;
+    this.w1c = b.w1c;
+    this.rsvdz = b.rsvdz;
+  }
+
+  read32(index: number): number {
+    if (this.removed) return 0xffffffff;
+    return index * 4 < this.size ? this.words[index] : 0;
+  }
+
+  write(offset: number, size: 1 | 2 | 4, value: number): void {
+    if (this.removed || offset >= this.size) return;
+    this.writes++;
+    const d = offset >> 2;
+    const shift = (offset & 3) * 8;
+    const enable = size === 4 ? 0xffffffff : (((1 << (size * 8)) - 1) << shift) >>> 0;
+    const v = (value << shift) & enable;
+    const writable = this.writable[d] & enable;
+    let next = (this.words[d] & ~writable) | (v & writable);
+    next &= ~(v & this.w1c[d]);
+    this.words[d] = (next & ~this.rsvdz[d]) >>> 0;
+  }
+
+  /** The configuration bytes as they are now. */
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    for (let i = 0; i < this.size; i++) out[i] = (this.words[i >> 2] >>> ((i & 3) * 8)) & 0xff;
+    return out;
+  }
+}

@@ -1,0 +1,355 @@
+// Stage two: attach compiled templates to one host device. Walk its real
+// capability chains, place each template at its offset, evaluate guards against
+// the hardware, hide what the device policy does not allow, re-link the chains
+// around hidden capabilities, and deny every byte no rule covers.
+import { type DevicePolicy, defaultPolicy, type DeviceIdentity, matchDevice } from "../compile/device.js";
+import type { CompiledRules } from "../compile/load.js";
+import { lowerLayout, writeClass } from "../compile/lower.js";
+import type { GuardExpr, Template } from "../compile/template.js";
+import { HOOK_NAMES, type HookName } from "../compile/vocabulary.js";
+import { CfgvirtError, error } from "../diag/diagnostic.js";
+import { CONFIG_DWORDS, type HardwareBehaviour, type HostDevice } from "../host/host.js";
+import { type BarInfo, barsOf, defaultBarSize } from "./bars.js";
+import { type FoundCapability, readByte, walkExtended, walkStandard } from "./chains.js";
+
+export interface PlacedLayout {
+  readonly template: Template;
+  readonly offset: number;
+  readonly size: number;
+  readonly visible: boolean;
+  /** Why it is hidden, or that it is shown. */
+  readonly reason: string;
+}
+
+/** An unknown capability on the host: no rule describes it, so it is hidden. */
+export interface UnknownCapability {
+  readonly found: FoundCapability;
+}
+
+/** Per-dword tables for one attached device. Identical devices may share them. */
+export interface DeviceTables {
+  readonly hwRead: Uint32Array;
+  readonly virtRead: Uint32Array;
+  readonly virtWrite: Uint32Array;
+  readonly virtW1C: Uint32Array;
+  readonly hwWrite: Uint32Array;
+  readonly preserve: Uint32Array;
+  /** Per dword, which of its 4 bytes hold hwWrite bits (bit i = byte i). */
+  readonly hwBytes: Uint8Array;
+  /** Per dword, 1 + index into HOOK_NAMES, or 0. */
+  readonly hook: Uint8Array;
+  /** Bits no rule covers and the default denies (for the log). */
+  readonly denied: Uint32Array;
+  readonly initialShadow: Uint32Array;
+  /** Bits covered by an explicit rule of a visible layout. */
+  readonly covered: Uint32Array;
+  readonly hardware: HardwareBehaviour;
+  readonly placed: readonly PlacedLayout[];
+  readonly unknown: readonly UnknownCapability[];
+  readonly bars: readonly BarInfo[];
+  readonly policy: DevicePolicy;
+  readonly headerType: number;
+  readonly notes: readonly string[];
+}
+
+export interface AttachOptions {
+  /** Device policy; when absent, the most specific matching device file, else the default. */
+  readonly policy?: DevicePolicy;
+  /** BAR sizes that win over the device file's and the default. */
+  readonly barSizes?: readonly (number | undefined)[];
+  readonly romSize?: number;
+  /** Accept a Type 1 header (the platform's own emulated bridges). */
+  readonly allowBridge?: boolean;
+}
+
+export function identityOf(host: HostDevice): DeviceIdentity {
+  const d0 = host.read32(0);
+  const d2 = host.read32(2);
+  const d11 = host.read32(11);
+  const type = (host.read32(3) >>> 16) & 0x7f;
+  return {
+    vendor: d0 & 0xffff,
+    device: d0 >>> 16,
+    classCode: d2 >>> 8,
+    subsystemVendor: type === 0 ? d11 & 0xffff : 0,
+    subsystem: type === 0 ? d11 >>> 16 : 0,
+  };
+}
+
+export function headerTypeOf(host: HostDevice): number {
+  return (host.read32(3) >>> 16) & 0x7f;
+}
+
+function fieldValue(host: HostDevice, base: number, offset: number, lo: number, hi: number): number {
+  const abs = base + offset;
+  const dword = host.read32(abs >> 2) >>> ((abs & 3) * 8);
+  const width = hi - lo + 1;
+  return width >= 32 ? dword >>> 0 : (dword >>> lo) & ((1 << width) - 1);
+}
+
+export function evalGuard(g: GuardExpr, host: HostDevice, base: number): boolean {
+  switch (g.op) {
+    case "not":
+      return !evalGuard(g.operand, host, base);
+    case "and":
+      return g.operands.every((o) => evalGuard(o, host, base));
+    case "or":
+      return g.operands.some((o) => evalGuard(o, host, base));
+    default: {
+      const v = fieldValue(host, base, g.offset, g.lo, g.hi);
+      switch (g.op) {
+        case "nonzero":
+          return v !== 0;
+        case "==":
+          return v === g.value;
+        case "!=":
+          return v !== g.value;
+        case ">=":
+          return v >= g.value;
+        case "<=":
+          return v <= g.value;
+        case ">":
+          return v > g.value;
+        case "<":
+          return v < g.value;
+      }
+    }
+  }
+}
+
+export function templateSize(t: Template, host: HostDevice, base: number): number {
+  if (t.size.kind === "fixed") return t.size.bytes;
+  const v = fieldValue(host, base, t.size.offset, t.size.lo, t.size.hi) * t.size.scale;
+  return Math.max(t.size.minimum, v);
+}
+
+/** Templates with the device's field overrides applied (re-lowered; overrides were validated). */
+function templatesFor(compiled: CompiledRules, policy: DevicePolicy): Map<string, Template> {
+  const out = new Map(compiled.templatesByName);
+  for (const [layoutName, overrides] of policy.overrides) {
+    const layout = compiled.layoutsByName.get(layoutName);
+    if (layout) out.set(layoutName, lowerLayout(layout, overrides).template);
+  }
+  return out;
+}
+
+/** Refuse devices a guest must not own; bridges belong to the platform. */
+export function assertPassThroughable(host: HostDevice, path: string): void {
+  const type = headerTypeOf(host);
+  if (type !== 0) {
+    const what = type === 1 ? "a PCI-to-PCI bridge (header type 1)" : type === 2 ? "a CardBus bridge (header type 2)" : `header type ${type}`;
+    throw new CfgvirtError([
+      error("A001", `${path}: the device is ${what}; only Type 0 functions are passed through to a guest`, undefined,
+        "bridges and root ports stay with the host; the platform emulates the ones a guest sees"),
+    ]);
+  }
+}
+
+export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOptions = {}): DeviceTables {
+  const notes: string[] = [];
+  const policy = opts.policy ?? matchDevice(compiled.devices, identityOf(host)) ?? defaultPolicy();
+  const templates = templatesFor(compiled, policy);
+  const headerType = headerTypeOf(host);
+  if (headerType !== 0 && !opts.allowBridge) assertPassThroughable(host, "device");
+  const header = [...templates.values()].find((t) => t.kind === "header" && t.id === headerType);
+  if (!header) {
+    throw new CfgvirtError([error("A002", `no rules describe header type ${headerType}`, undefined, "add a `header NAME type N` layout")]);
+  }
+  const byId = new Map<string, Template>();
+  for (const t of templates.values()) if (t.kind !== "header") byId.set(`${t.kind}:${t.id}`, t);
+
+  const placed: PlacedLayout[] = [{ template: header, offset: 0, size: 64, visible: true, reason: "header" }];
+  const unknown: UnknownCapability[] = [];
+  const standard = walkStandard(host, notes);
+  const extended = walkExtended(host, notes);
+  const visibleStd: number[] = [];
+  const visibleExt: number[] = [];
+  const claimed = new Uint8Array(4096);
+  claimed.fill(1, 0, 64);
+
+  for (const found of [...standard, ...extended]) {
+    const t = byId.get(`${found.kind}:${found.id}`);
+    if (!t) {
+      unknown.push({ found });
+      notes.push(`${found.kind} ID 0x${found.id.toString(16)} at 0x${found.offset.toString(16)} has no rules; hidden`);
+      continue;
+    }
+    const size = Math.min(templateSize(t, host, found.offset), host.size - found.offset);
+    let visible = true;
+    let reason = "shown by default";
+    if (policy.hide.has(t.name)) [visible, reason] = [false, `hidden by device "${policy.name}"`];
+    else if (t.hiddenReason !== undefined && !policy.allow.has(t.name)) [visible, reason] = [false, `hidden by default: ${t.hiddenReason}`];
+    else if (policy.allow.has(t.name)) reason = `allowed by device "${policy.name}"`;
+    if (visible && claimed.subarray(found.offset, found.offset + size).some((b) => b !== 0)) {
+      [visible, reason] = [false, "overlaps another capability; hidden"];
+      notes.push(`${t.name} at 0x${found.offset.toString(16)} overlaps another capability; hidden`);
+    }
+    if (visible) {
+      claimed.fill(1, found.offset, found.offset + size);
+      (found.kind === "capability" ? visibleStd : visibleExt).push(found.offset);
+    }
+    placed.push({ template: t, offset: found.offset, size, visible, reason });
+  }
+
+  const n = CONFIG_DWORDS;
+  const hwRead = new Uint32Array(n);
+  const virtRead = new Uint32Array(n);
+  const virtWrite = new Uint32Array(n);
+  const virtW1C = new Uint32Array(n);
+  const hwWrite = new Uint32Array(n);
+  const preserve = new Uint32Array(n);
+  const hook = new Uint8Array(n);
+  const initialShadow = new Uint32Array(n);
+  const covered = new Uint32Array(n);
+  const hwCovered = new Uint32Array(n);
+  const writable = new Uint32Array(n);
+  const w1c = new Uint32Array(n);
+  const rsvdz = new Uint32Array(n);
+  const hostDwords = host.size >> 2;
+
+  const linkValue = (link: string, kind: Template["kind"], offset: number): number => {
+    if (link === "first_cap") return visibleStd[0] ?? 0;
+    if (link === "cap_list") return visibleStd.length > 0 ? 1 : 0;
+    const chain = kind === "extended" ? visibleExt : visibleStd;
+    return chain[chain.indexOf(offset) + 1] ?? 0;
+  };
+
+  for (const p of placed) {
+    const base = p.offset >> 2;
+    for (const piece of p.template.pieces) {
+      if (piece.guard >= 0 && !evalGuard(p.template.guards[piece.guard], host, p.offset)) continue;
+      const d = base + piece.dword;
+      if (d >= hostDwords || piece.dword * 4 >= p.size) continue;
+      const m = piece.masks;
+      // The hardware behaves as its attributes say, whether or not the guest sees it.
+      writable[d] |= m.attrWritable;
+      w1c[d] |= m.attrW1C;
+      rsvdz[d] |= m.attrRsvdZ;
+      hwCovered[d] |= m.covered;
+      if (!p.visible) continue;
+      covered[d] |= m.covered;
+      hwRead[d] |= m.hwRead;
+      virtRead[d] |= m.virtRead;
+      virtWrite[d] |= m.virtWrite;
+      virtW1C[d] |= m.virtW1C;
+      hwWrite[d] |= m.hwWrite;
+      preserve[d] |= m.preserve;
+      for (const init of m.covered ? piece.inits : []) {
+        let v = 0;
+        if (init.kind === "hw") v = host.read32(d);
+        else if (init.kind === "const") v = init.value;
+        else {
+          const lowBit = 31 - Math.clz32(init.mask & -init.mask);
+          v = (linkValue(init.link!, p.template.kind, p.offset) * 2 ** lowBit) >>> 0;
+        }
+        initialShadow[d] = ((initialShadow[d] & ~init.mask) | (v & init.mask)) >>> 0;
+      }
+      for (const h of piece.hooks) hook[d] = HOOK_NAMES.indexOf(h.hook as HookName) + 1;
+    }
+  }
+
+  // With the first extended capability hidden, 0x100 still heads the chain: a
+  // header that reads as ID 0 and links to the first one the guest may see.
+  const first = visibleExt[0];
+  if (first !== undefined && first !== 0x100) {
+    const d = 0x100 >> 2;
+    hwRead[d] = virtWrite[d] = virtW1C[d] = hwWrite[d] = 0;
+    hook[d] = 0;
+    virtRead[d] = 0xffffffff;
+    covered[d] = 0xffffffff;
+    initialShadow[d] = (first << 20) >>> 0;
+  }
+
+  const bars = attachBars(host, hook, virtWrite, initialShadow, writable, policy, opts);
+
+  // Device-specific bytes a device file passes through, then default deny.
+  const denied = new Uint32Array(n);
+  for (const r of policy.passBytes) {
+    const cls = writeClass(r.attribute);
+    for (let b = r.first; b <= r.last; b++) {
+      const d = b >> 2;
+      const m = (0xff << ((b & 3) * 8)) >>> 0;
+      if (covered[d] & m) continue;
+      hwRead[d] |= m;
+      covered[d] |= m;
+      if (cls === "write" || cls === "w1c") hwWrite[d] |= m;
+      else preserve[d] |= m;
+    }
+  }
+  for (let d = 0; d < n; d++) {
+    const unc = ~covered[d] >>> 0;
+    writable[d] |= ~hwCovered[d];
+    if (unc === 0) continue;
+    if (d >= hostDwords) {
+      virtRead[d] |= unc;
+      continue;
+    }
+    if (policy.permissive) {
+      hwRead[d] |= unc;
+      hwWrite[d] |= unc;
+    } else {
+      virtRead[d] |= unc;
+      preserve[d] |= unc;
+      denied[d] = unc;
+      initialShadow[d] &= ~unc;
+    }
+  }
+  const hwBytes = new Uint8Array(n);
+  for (let d = 0; d < n; d++) {
+    const w = hwWrite[d];
+    hwBytes[d] = (w & 0xff ? 1 : 0) | (w & 0xff00 ? 2 : 0) | (w & 0xff0000 ? 4 : 0) | (w & 0xff000000 ? 8 : 0);
+  }
+  if (policy.permissive) notes.push(`device "${policy.name}" is permissive: bytes no rule covers pass through to the hardware`);
+
+  return {
+    hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hwBytes, hook, denied, initialShadow, covered,
+    hardware: { writable, w1c, rsvdz },
+    placed, unknown, bars, policy, headerType, notes,
+  };
+}
+
+/**
+ * BAR sizing: the `bar` and `rom` hooks mark the address bits; which of them the
+ * guest may write follows each BAR's size, a device fact the rules cannot hold.
+ */
+function attachBars(
+  host: HostDevice,
+  hook: Uint8Array,
+  virtWrite: Uint32Array,
+  shadow: Uint32Array,
+  writable: Uint32Array,
+  policy: DevicePolicy,
+  opts: AttachOptions,
+): BarInfo[] {
+  const barHook = HOOK_NAMES.indexOf("bar") + 1;
+  const romHook = HOOK_NAMES.indexOf("rom") + 1;
+  const barDwords: number[] = [];
+  let romDword = -1;
+  for (let d = 0; d < 16; d++) {
+    if (hook[d] === barHook) barDwords.push(d);
+    if (hook[d] === romHook) romDword = d;
+  }
+  const sizeOf = (index: number, value: number, upper: number): number =>
+    opts.barSizes?.[index] ?? policy.barSizes[index] ?? defaultBarSize(value, upper);
+  const bars = barsOf(barDwords.map((d) => host.read32(d)), sizeOf);
+  for (const bar of bars) {
+    for (let k = 0; k < bar.dwords.length; k++) {
+      const d = barDwords[bar.index + k];
+      virtWrite[d] = bar.writable[k];
+      writable[d] = bar.writable[k];
+      shadow[d] = (host.read32(d) & (bar.writable[k] | bar.flags[k])) >>> 0;
+    }
+  }
+  if (romDword >= 0) {
+    const value = host.read32(romDword);
+    const size = opts.romSize ?? policy.romSize ?? defaultBarSize(value & 0xfffff800, 0);
+    const addr = size >= 2048 ? ~(size - 1) & 0xfffff800 : 0;
+    virtWrite[romDword] = (virtWrite[romDword] & 1) | addr;
+    writable[romDword] = (writable[romDword] & 1) | addr;
+    shadow[romDword] = (shadow[romDword] & 1) | (value & addr);
+    bars.push({ index: 6, kind: "rom", size, dwords: [romDword], writable: [addr >>> 0], flags: [1] });
+  }
+  return bars;
+}
+
+export { readByte };

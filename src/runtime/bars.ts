@@ -1,0 +1,56 @@
+// BAR layout from the hardware's values and the BARs' sizes: which bits are
+// read-only flags and which address bits a guest may write when it sizes a BAR.
+
+export interface BarInfo {
+  /** BAR number (0..5), or 6 for the Expansion ROM. */
+  readonly index: number;
+  readonly kind: "io" | "mem32" | "mem64" | "none" | "rom";
+  /** Bytes; 0 when the BAR is not implemented. */
+  readonly size: number;
+  /** The BAR's dword values' indices among the BAR registers (1, or 2 for mem64). */
+  readonly dwords: readonly number[];
+  /** Per dword: the address bits a write may set. */
+  readonly writable: readonly number[];
+  /** Per dword: the read-only flag bits (space, type, prefetchable). */
+  readonly flags: readonly number[];
+}
+
+const lowestSetBit = (x: number): number => (x >>> 0) & -(x >>> 0) ? ((x >>> 0) & -(x >>> 0)) >>> 0 : 0;
+
+/**
+ * The size a dump implies when nobody says: the alignment of the programmed
+ * address (its lowest set address bit), the largest size consistent with it.
+ * An address of 0 means the BAR is not implemented.
+ */
+export function defaultBarSize(addressLow: number, upper: number): number {
+  if (addressLow >>> 0) return lowestSetBit(addressLow);
+  if (upper >>> 0) return lowestSetBit(upper) * 2 ** 32;
+  return 0;
+}
+
+/** Decode the BAR registers' hardware values into BARs. */
+export function barsOf(values: readonly number[], sizeOf: (index: number, address: number, upper: number) => number): BarInfo[] {
+  const out: BarInfo[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] >>> 0;
+    if (v & 1) {
+      const size = sizeOf(i, (v & 0xfffffffc) >>> 0, 0);
+      const writable = size >= 4 ? (~(size - 1) & 0xfffffffc) >>> 0 : 0;
+      out.push({ index: i, kind: size ? "io" : "none", size, dwords: [i], writable: [writable], flags: [size ? 0x3 : 0] });
+      continue;
+    }
+    const is64 = ((v >>> 1) & 3) === 2 && i + 1 < values.length;
+    const upper = is64 ? values[i + 1] >>> 0 : 0;
+    const size = sizeOf(i, (v & 0xfffffff0) >>> 0, upper);
+    const flags = size ? 0xf : 0;
+    const low = size >= 16 && size < 2 ** 32 ? (~(size - 1) & 0xfffffff0) >>> 0 : 0;
+    if (!is64) {
+      out.push({ index: i, kind: size ? "mem32" : "none", size, dwords: [i], writable: [size >= 2 ** 32 ? 0 : low], flags: [flags] });
+      continue;
+    }
+    const high = !size ? 0 : size > 2 ** 32 ? (~(size / 2 ** 32 - 1)) >>> 0 : 0xffffffff;
+    out.push({ index: i, kind: size ? "mem64" : "none", size, dwords: [i, i + 1], writable: [low, high], flags: [flags, 0] });
+    i++;
+  }
+  return out;
+}

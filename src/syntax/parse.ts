@@ -1,0 +1,297 @@
+// Ohm match -> typed AST. This is the only module that imports ohm-js.
+import { readFileSync } from "node:fs";
+import * as ohm from "ohm-js";
+import { error, type Diagnostic, SourceFile, type Span } from "../diag/diagnostic.js";
+import { grammarPath } from "../paths.js";
+import type * as A from "./ast.js";
+
+const grammar = ohm.grammar(readFileSync(grammarPath, "utf8"));
+const semantics = grammar.createSemantics();
+
+// The source file being converted; set for the duration of one parse call so that
+// every action can build spans without threading it through Ohm.
+let current: SourceFile;
+
+function span(node: ohm.Node): Span {
+  return { source: current, start: node.source.startIdx, end: node.source.endIdx };
+}
+
+function ident(node: ohm.Node): A.Ident {
+  return { name: node.sourceString, span: span(node) };
+}
+
+function optional<T>(node: ohm.Node, f: (n: ohm.Node) => T): T | undefined {
+  return node.numChildren > 0 ? f(node.child(0)) : undefined;
+}
+
+const WIDTHS = { u8: 8, u16: 16, u32: 32 } as const;
+const UNITS: Record<string, number> = { K: 1 << 10, M: 1 << 20, G: 2 ** 30 };
+
+semantics.addOperation<unknown>("ast", {
+  File(items) {
+    return items.children.map((c) => c.ast());
+  },
+  Include(_kw, path) {
+    return { kind: "include", path: path.ast(), span: span(this) } satisfies A.Include;
+  },
+  Layout(kind, name, id, size, hidden, _o, stmts, _c) {
+    const body: (A.LayoutStmt | { spec: string })[] = stmts.children.map((c) => c.ast());
+    const spec = body.find((s): s is { spec: string } => "spec" in s);
+    return {
+      kind: "layout",
+      layoutKind: kind.sourceString as A.LayoutKind,
+      name: ident(name),
+      id: id.ast(),
+      size: optional(size, (n) => n.ast()),
+      hiddenReason: optional(hidden, (n) => n.ast()),
+      spec: spec?.spec,
+      body: body.filter((s): s is A.LayoutStmt => !("spec" in s)),
+      span: span(this),
+    } satisfies A.Layout;
+  },
+  LayoutId(_kw, n) {
+    return n.ast();
+  },
+  LayoutSize(_kw, v) {
+    return v.ast();
+  },
+  SizeFrom(_kw, path, _star, scale) {
+    const s = optional(scale, (n) => n.ast() as A.NumberLit);
+    return { path: path.ast(), scale: s?.value ?? 1, span: span(this) } satisfies A.SizeFrom;
+  },
+  LayoutHidden(_kw, reason) {
+    return reason.ast();
+  },
+  Spec(_kw, text) {
+    return { spec: text.ast() };
+  },
+  Register(_kw, name, _at, offset, width, _o, fields, _c) {
+    return {
+      kind: "register",
+      name: ident(name),
+      offset: offset.ast(),
+      width: WIDTHS[width.sourceString as keyof typeof WIDTHS],
+      fields: fields.children.map((f) => f.ast()),
+      span: span(this),
+    } satisfies A.Register;
+  },
+  Field(bits, name, attribute, policy, _semi) {
+    const [hi, lo] = bits.ast() as [number, number];
+    return {
+      hi,
+      lo,
+      bitsSpan: span(bits),
+      name: name.sourceString === "-" ? undefined : name.sourceString,
+      nameSpan: span(name),
+      attribute: attribute.sourceString as A.Attribute,
+      attributeSpan: span(attribute),
+      policy: policy.ast(),
+      span: span(this),
+    } satisfies A.Field;
+  },
+  BitRange(_o, hi, _colon, lo, _c) {
+    const h = (hi.ast() as A.NumberLit).value;
+    const l = optional(lo, (n) => (n.ast() as A.NumberLit).value);
+    return [h, l ?? h];
+  },
+  PolicyPass(_kw) {
+    return { kind: "pass", span: span(this) };
+  },
+  PolicyEmulate(_kw, _o, init, _c) {
+    return { kind: "emulate", init: optional(init, (n) => n.ast()) ?? { kind: "hw" }, span: span(this) };
+  },
+  PolicyHide(_kw, _o, value, _c) {
+    return { kind: "hide", value: optional(value, (n) => (n.ast() as A.NumberLit).value) ?? 0, span: span(this) };
+  },
+  PolicyTrap(_kw, _o, hook, _comma, init, _c) {
+    return {
+      kind: "trap",
+      hook: ident(hook),
+      init: optional(init, (n) => n.ast()) ?? { kind: "hw" },
+      span: span(this),
+    };
+  },
+  InitValue(v) {
+    if (v.ctorName === "number") return { kind: "const", value: (v.ast() as A.NumberLit).value } satisfies A.InitValue;
+    const name = v.sourceString;
+    return (name === "hw" ? { kind: "hw" } : { kind: "link", link: name }) satisfies A.InitValue;
+  },
+  When(_kw, guard, _o, then, _c, otherwise) {
+    return {
+      kind: "when",
+      guard: guard.ast(),
+      then: then.children.map((c) => c.ast()),
+      otherwise: optional(otherwise, (n) => n.ast()) ?? [],
+      span: span(this),
+    } satisfies A.When;
+  },
+  Else(_kw, body) {
+    const b = body.ast();
+    return Array.isArray(b) ? b : [b];
+  },
+  ElseBlock(_o, stmts, _c) {
+    return stmts.children.map((c) => c.ast());
+  },
+  GuardOr(first, _ops, rest) {
+    const operands: A.Guard[] = [first.ast(), ...rest.children.map((c) => c.ast())];
+    return operands.length === 1 ? operands[0] : { kind: "or", operands, span: span(this) };
+  },
+  GuardAnd(first, _ops, rest) {
+    const operands: A.Guard[] = [first.ast(), ...rest.children.map((c) => c.ast())];
+    return operands.length === 1 ? operands[0] : { kind: "and", operands, span: span(this) };
+  },
+  GuardNot_not(_bang, operand) {
+    return { kind: "not", operand: operand.ast(), span: span(this) };
+  },
+  GuardNot_paren(_o, inner, _c) {
+    return inner.ast();
+  },
+  GuardNot_compare(path, op, value) {
+    const hasOp = op.numChildren > 0;
+    return {
+      kind: "compare",
+      path: path.ast(),
+      op: hasOp ? (op.child(0).sourceString as A.Guard & { kind: "compare" } extends { op: infer O } ? O : never) : "nonzero",
+      value: hasOp ? (value.child(0).ast() as A.NumberLit).value : 0,
+      span: span(this),
+    };
+  },
+  FieldPath(first, _dots, rest) {
+    return { parts: [ident(first), ...rest.children.map(ident)], span: span(this) } satisfies A.FieldPath;
+  },
+  Device(_kw, name, _match, matches, _o, stmts, _c) {
+    return {
+      kind: "device",
+      name: name.ast(),
+      matches: matches.asIteration().children.map((m) => m.ast()),
+      stmts: stmts.children.map((s) => s.ast()),
+      span: span(this),
+    } satisfies A.Device;
+  },
+  MatchIds(ids, _kw, sub) {
+    const [vendor, device] = ids.ast() as [number | undefined, number | undefined];
+    const s = optional(sub, (n) => n.ast() as [number | undefined, number | undefined]);
+    return { kind: "ids", vendor, device, subsystemVendor: s?.[0], subsystem: s?.[1], span: span(this) };
+  },
+  MatchClass(_kw, value, _slash, mask) {
+    const m = optional(mask, (n) => (n.ast() as A.NumberLit).value);
+    return { kind: "class", value: (value.ast() as A.NumberLit).value, mask: m ?? 0xffffff, span: span(this) };
+  },
+  idPair(a, _colon, b) {
+    return [a.ast(), b.ast()];
+  },
+  idHalf_hex(_a, _b, _c, _d) {
+    return parseInt(this.sourceString, 16);
+  },
+  idHalf_any(_star) {
+    return undefined;
+  },
+  Allow(_kw, names) {
+    return { kind: "allow", names: names.asIteration().children.map(ident), span: span(this) };
+  },
+  HideCaps(_kw, names) {
+    return { kind: "hide", names: names.asIteration().children.map(ident), span: span(this) };
+  },
+  Override(_kw, path, policy) {
+    return { kind: "override", path: path.ast(), policy: policy.ast(), span: span(this) };
+  },
+  SetId(_kw, assigns) {
+    return { kind: "ids", ids: assigns.asIteration().children.map((a) => a.ast()), span: span(this) };
+  },
+  IdAssign(name, _eq, value) {
+    return { name: ident(name), value: value.ast() };
+  },
+  BarSize(_kw, index, _size, size) {
+    return { kind: "bar", index: index.ast(), size: size.ast(), span: span(this) };
+  },
+  RomSize(_kw, _size, size) {
+    return { kind: "rom", size: size.ast(), span: span(this) };
+  },
+  PassBytes(_kw, first, _dots, last, attribute) {
+    const f = first.ast() as A.NumberLit;
+    return {
+      kind: "passBytes",
+      first: f,
+      last: optional(last, (n) => n.ast() as A.NumberLit) ?? f,
+      attribute: (optional(attribute, (n) => n.sourceString) ?? "RW") as A.Attribute,
+      span: span(this),
+    };
+  },
+  Permissive(_kw) {
+    return { kind: "permissive", span: span(this) };
+  },
+  Image(_kw, name, _o, stmts, _c) {
+    return { kind: "image", name: name.ast(), stmts: stmts.children.map((s) => s.ast()), span: span(this) } satisfies A.Image;
+  },
+  ImageVpd(_kw, text) {
+    return { kind: "vpd", text: text.ast(), span: span(this) };
+  },
+  ImageBlock(kind, name, _at, offset, _o, assigns, _c) {
+    return {
+      kind: "block",
+      layoutKind: kind.sourceString as A.LayoutKind,
+      name: ident(name),
+      offset: optional(offset, (n) => n.ast()),
+      assigns: assigns.children.map((a) => a.ast()),
+      span: span(this),
+    };
+  },
+  Assign(path, _eq, value, _semi) {
+    return { path: path.ast(), value: value.ast(), span: span(this) } satisfies A.Assign;
+  },
+  size(value, unit) {
+    const t = value.sourceString;
+    const n = t.startsWith("0x") ? parseInt(t.slice(2), 16) : parseInt(t, 10);
+    return n * (unit.numChildren > 0 ? UNITS[unit.sourceString] : 1);
+  },
+  number(_n) {
+    const t = this.sourceString;
+    const value = t.startsWith("0x") ? parseInt(t.slice(2), 16) : t.startsWith("0b") ? parseInt(t.slice(2), 2) : parseInt(t, 10);
+    return { value, span: span(this) } satisfies A.NumberLit;
+  },
+  string(_o, chars, _c) {
+    return chars.sourceString;
+  },
+  _iter(...children) {
+    return children.map((c) => c.ast());
+  },
+});
+
+/** Turn Ohm's expectation list into a short, friendly hint. */
+function expectationHint(expected: string): string {
+  return expected.replace(/\bnot [^,]*,?/g, "").replace(/\s+/g, " ").trim();
+}
+
+function describeToken(text: string, pos: number): string {
+  if (pos >= text.length) return "end of file";
+  const m = /^[A-Za-z0-9_]+|^\S/.exec(text.slice(pos));
+  return m ? `\`${m[0]}\`` : "whitespace";
+}
+
+export type ParseResult = { ok: true; file: A.RuleFile } | { ok: false; diagnostics: Diagnostic[] };
+
+/** Parse one rule file. Syntax errors come back as diagnostics, never as raw Ohm text. */
+export function parseRules(path: string, text: string): ParseResult {
+  const source = new SourceFile(path, text);
+  const match = grammar.match(text);
+  if (match.failed()) {
+    const pos = match.getRightmostFailurePosition();
+    const hint = expectationHint(match.getExpectedText());
+    const d = error(
+      "E001",
+      `syntax error: unexpected ${describeToken(text, pos)}`,
+      { source, start: pos, end: pos + 1 },
+      hint ? `expected ${hint}` : undefined,
+    );
+    return { ok: false, diagnostics: [d] };
+  }
+  current = source;
+  const items = semantics(match).ast() as A.Item[];
+  return { ok: true, file: { path, items } };
+}
+
+/** The source of a parsed file, for diagnostics about the file as a whole. */
+export function sourceOf(file: A.RuleFile): SourceFile | undefined {
+  for (const item of file.items) return item.span.source;
+  return undefined;
+}
