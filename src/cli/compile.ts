@@ -1,0 +1,33 @@
+import { parseArgs } from "node:util";
+import { compileRules } from "../compile/load.js";
+import { templatesToJson } from "../compile/schema.js";
+import type { Command } from "./command.js";
+
+export const compileCommand: Command = {
+  name: "compile",
+  summary: "check rule files and print the compiled templates",
+  help: `usage: cfgvirt compile [RULES...] [--json] [--no-std]
+
+Compiles the standard library and the given rule files, reporting every error
+of a stage as path:line:col with the source line. With --json, prints the
+compiled templates (schema: compiledJsonSchema in the package); otherwise one
+line per layout and device file.
+
+  --json      print the templates as JSON
+  --no-std    compile only the given files, without the standard library
+`,
+  run(args, io) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, "no-std": { type: "boolean" } } });
+    const compiled = compileRules(positionals, { standard: !values["no-std"] });
+    if (values.json) {
+      io.out(JSON.stringify(templatesToJson(compiled.templates), null, 1) + "\n");
+      return 0;
+    }
+    for (const t of compiled.templates) {
+      const id = t.kind === "header" ? `type ${t.id}` : `id 0x${t.id.toString(16).padStart(t.kind === "extended" ? 4 : 2, "0")}`;
+      io.out(`${t.kind.padEnd(10)} ${t.name.padEnd(14)} ${id.padEnd(10)} ${t.fields.length} fields  ${t.source.path}:${t.source.line}\n`);
+    }
+    for (const d of compiled.devices) io.out(`device     ${d.name}  ${d.source.path}:${d.source.line}\n`);
+    return 0;
+  },
+};

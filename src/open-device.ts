@@ -1,0 +1,108 @@
+// Open a device for the tools: a config dump, a raw config file, or a rule file
+// holding an `image` (the example devices), attached to the rules and ready for
+// trapped accesses.
+import { readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { compileRules, type CompiledRules } from "./compile/load.js";
+import { CfgvirtError, error } from "./diag/diagnostic.js";
+import { readConfigFile } from "./host/dump.js";
+import { buildImage } from "./host/image.js";
+import { SimulatedDevice } from "./host/simulated.js";
+import { examplesDir } from "./paths.js";
+import { type AttachOptions, assertPassThroughable, attach, type DeviceTables } from "./runtime/attach.js";
+import { DeviceLog, type LogSink } from "./runtime/log.js";
+import { type HookHandler, VirtualDevice } from "./runtime/virtual-device.js";
+
+export interface DeviceSource {
+  readonly path: string;
+  /** A line naming the device, for the lspci header line. */
+  readonly title: string;
+  readonly bytes: Uint8Array;
+  readonly barSizes: readonly (number | undefined)[];
+  readonly romSize: number | undefined;
+  readonly vpd: Uint8Array | undefined;
+  /** The rules: the standard library plus the device's own file when it is a rule file. */
+  readonly compiled: CompiledRules;
+}
+
+export interface OpenedDevice {
+  readonly source: DeviceSource;
+  readonly host: SimulatedDevice;
+  readonly tables: DeviceTables;
+  readonly device: VirtualDevice;
+}
+
+/** The example devices shipped with the project, by path. */
+export function exampleDevices(): string[] {
+  return readdirSync(examplesDir).filter((f) => f.endsWith(".rules")).sort().map((f) => join(examplesDir, f));
+}
+
+export const DEFAULT_EXAMPLE = join(examplesDir, "nic.rules");
+
+/** Read a device from a dump, a binary config file, or a rule file with an `image`. */
+export function readDeviceSource(path: string, extraRules: readonly string[] = []): DeviceSource {
+  if (path.endsWith(".rules")) {
+    const compiled = compileRules([...extraRules, path]);
+    const image = compiled.ruleSet.images.find((i) => resolve(i.span.source.path) === resolve(path));
+    if (!image) throw new CfgvirtError([error("E118", `${path} holds no \`image\` block`, undefined, "an example device file describes its configuration with `image \"name\" { ... }`")]);
+    const built = buildImage(image, compiled);
+    const id = (o: number) => (built.bytes[o] | (built.bytes[o + 1] << 8)).toString(16).padStart(4, "0");
+    return {
+      path,
+      title: `00:00.0 Device ${id(0)}:${id(2)} (${built.name})`,
+      bytes: built.bytes,
+      barSizes: built.barSizes,
+      romSize: built.romSize,
+      vpd: built.vpd,
+      compiled,
+    };
+  }
+  const dump = readConfigFile(path);
+  const compiled = compileRules(extraRules);
+  return {
+    path,
+    title: dump.title ?? "00:00.0 Device",
+    bytes: dump.bytes,
+    barSizes: [],
+    romSize: undefined,
+    vpd: undefined,
+    compiled,
+  };
+}
+
+export interface OpenOptions extends AttachOptions {
+  readonly rules?: readonly string[];
+  readonly log?: LogSink;
+  readonly onHook?: HookHandler;
+}
+
+/** Attach a device source to its rules; refuses bridges unless told otherwise. */
+export function openSource(source: DeviceSource, opts: OpenOptions = {}): OpenedDevice {
+  const host = new SimulatedDevice(source.bytes);
+  if (!opts.allowBridge) assertPassThroughable(host, source.path);
+  const tables = attach(source.compiled, host, {
+    ...opts,
+    barSizes: opts.barSizes ?? source.barSizes,
+    romSize: opts.romSize ?? source.romSize,
+  });
+  host.setBehaviour(tables.hardware);
+  const device = new VirtualDevice(tables, host, new DeviceLog(opts.log ?? (() => {})), opts.onHook);
+  return { source, host, tables, device };
+}
+
+export function openDevice(path: string, opts: OpenOptions = {}): OpenedDevice {
+  return openSource(readDeviceSource(path, opts.rules ?? []), opts);
+}
+
+/** The guest's view of the whole configuration space, byte by byte. */
+export function guestView(device: VirtualDevice, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i += 4) {
+    const v = device.read(i, 4);
+    out[i] = v & 0xff;
+    out[i + 1] = (v >>> 8) & 0xff;
+    out[i + 2] = (v >>> 16) & 0xff;
+    out[i + 3] = v >>> 24;
+  }
+  return out;
+}
