@@ -2,7 +2,7 @@
 // base, one piece per register, guards resolved to bit positions.
 import { error, type Diagnostic, type Span } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";
-import type { FieldInfo, GuardExpr, HookPart, InitPart, Piece, PieceMasks, SourceRef, Template, TemplateSize } from "./template.js";
+import type { FieldInfo, GuardExpr, HookPart, InitPart, Piece, PieceMasks, RestInfo, SourceRef, Template, TemplateSize } from "./template.js";
 import { HOOK_NAMES, isHookName, isLinkName, LINKS } from "./vocabulary.js";
 
 /** A device file's replacement policy for one field, keyed `register.field`. */
@@ -205,32 +205,19 @@ export function lowerLayout(
 
       const override = f.name ? overrides.get(`${reg.name.name}.${f.name}`) : undefined;
       const policy = override?.policy ?? f.policy;
-      const cls = writeClass(f.attribute);
-      checkCombination(f, policy, reg, ds);
-
-      switch (policy.kind) {
-        case "pass":
-          hwRead |= m;
-          if (cls === "write" || cls === "w1c") hwWrite |= m;
-          break;
-        case "emulate":
-        case "trap":
-          virtRead |= m;
-          if (cls === "write") virtWrite |= m;
-          if (cls === "w1c") virtW1C |= m;
-          inits.push(initPart(policy.init, m, f.lo + shift));
-          if (policy.kind === "trap") hooks.push({ hook: policy.hook.name, mask: m });
-          break;
-        case "hide":
-          virtRead |= m;
-          inits.push({ mask: m, kind: "const", value: ((policy.value << (f.lo + shift)) & m) >>> 0 });
-          break;
-      }
-      if (cls === "write") attrWritable |= m;
-      if (cls === "w1c") attrW1C |= m;
-      if (cls === "rsvdz") attrRsvdZ |= m;
-      const passedWrite = policy.kind === "pass" && (cls === "write" || cls === "w1c");
-      if (!passedWrite && cls !== "w1c" && cls !== "rsvdz") preserve |= m;
+      checkCombination(f, policy, reg.name.name, ds);
+      const bits = lowerBits(m, f.attribute, policy, f.lo + shift);
+      hwRead |= bits.hwRead;
+      virtRead |= bits.virtRead;
+      virtWrite |= bits.virtWrite;
+      virtW1C |= bits.virtW1C;
+      hwWrite |= bits.hwWrite;
+      preserve |= bits.preserve;
+      attrWritable |= bits.attrWritable;
+      attrW1C |= bits.attrW1C;
+      attrRsvdZ |= bits.attrRsvdZ;
+      if (bits.init) inits.push(bits.init);
+      if (policy.kind === "trap") hooks.push({ hook: policy.hook.name, mask: m });
 
       fields.push({
         register: reg.name.name,
@@ -265,6 +252,19 @@ export function lowerLayout(
     pieces.push({ register: reg.name.name, guard: scope.guard, dword: reg.offset.value >> 2, masks, inits, hooks });
   }
 
+  let rest: RestInfo | undefined;
+  if (layout.rest) {
+    const r = layout.rest;
+    const p = r.policy;
+    const constant = p.kind === "hide" ? p.value : (p.kind === "emulate" && p.init.kind === "const") ? p.init.value : 0;
+    if (p.kind === "trap" || constant !== 0 || (p.kind === "emulate" && p.init.kind === "link")) {
+      ds.push(error("E106", "`rest` takes pass, hide, or emulate from the hardware", p.span, "the rest of a layout has no fields to trap or to give constants"));
+    } else {
+      const { init, ...masks } = lowerBits(0xffffffff, r.attribute, p, 0);
+      rest = { attribute: r.attribute, policy: p.kind, detail: policyDetail(p), masks, init, source: sourceRef(r.span) };
+    }
+  }
+
   const template: Template = {
     name: layout.name.name,
     kind: layout.layoutKind,
@@ -276,8 +276,35 @@ export function lowerLayout(
     guards,
     pieces,
     fields,
+    ...(rest ? { rest } : {}),
   };
   return { template, diagnostics: ds };
+}
+
+/** The masks, initial value and hook of bits `m` with one attribute and policy. */
+export function lowerBits(m: number, attribute: A.Attribute, policy: A.Policy, lowBit: number): PieceMasks & { init: InitPart | undefined } {
+  const cls = writeClass(attribute);
+  const writes = cls === "write" || cls === "w1c";
+  const passedWrite = policy.kind === "pass" && writes;
+  const virtual = policy.kind !== "pass";
+  const u = (x: number) => x >>> 0;
+  let init: InitPart | undefined;
+  if (policy.kind === "emulate" || policy.kind === "trap") init = initPart(policy.init, m, lowBit);
+  else if (policy.kind === "hide") init = { mask: m, kind: "const", value: u((policy.value * 2 ** lowBit) & m) };
+  const emulated = policy.kind === "emulate" || policy.kind === "trap";
+  return {
+    covered: u(m),
+    hwRead: policy.kind === "pass" ? u(m) : 0,
+    virtRead: virtual ? u(m) : 0,
+    virtWrite: emulated && cls === "write" ? u(m) : 0,
+    virtW1C: emulated && cls === "w1c" ? u(m) : 0,
+    hwWrite: passedWrite ? u(m) : 0,
+    preserve: !passedWrite && cls !== "w1c" && cls !== "rsvdz" ? u(m) : 0,
+    attrWritable: cls === "write" ? u(m) : 0,
+    attrW1C: cls === "w1c" ? u(m) : 0,
+    attrRsvdZ: cls === "rsvdz" ? u(m) : 0,
+    init,
+  };
 }
 
 function describeBits(mask: number, shift: number): string {
@@ -321,24 +348,24 @@ function policyDetail(p: A.Policy): string {
 }
 
 /** Attribute and policy combinations that make no sense, and names the language does not know. */
-function checkCombination(f: A.Field, p: A.Policy, reg: A.Register, ds: Diagnostic[]): void {
+function checkCombination(f: { hi: number; lo: number; name: string | undefined; attribute: A.Attribute }, p: A.Policy, regName: string, ds: Diagnostic[]): void {
   const width = f.hi - f.lo + 1;
   const fits = (v: number) => v >= 0 && v < 2 ** width;
   const reserved = f.attribute === "RsvdP" || f.attribute === "RsvdZ";
   const name = f.name ?? "-";
   if (p.kind === "pass" && f.attribute === "RsvdZ") {
-    ds.push(error("E106", `RsvdZ field \`${name}\` in \`${reg.name.name}\` is passed through`, p.span,
+    ds.push(error("E106", `RsvdZ field \`${name}\` in \`${regName}\` is passed through`, p.span,
       `RsvdZ bits must read 0 and be written 0: use \`hide\``));
   }
   if (p.kind === "trap" && reserved) {
-    ds.push(error("E106", `reserved field \`${name}\` in \`${reg.name.name}\` is trapped`, p.span, `reserved bits carry no behaviour: use \`hide\``));
+    ds.push(error("E106", `reserved field \`${name}\` in \`${regName}\` is trapped`, p.span, `reserved bits carry no behaviour: use \`hide\``));
   }
   const constant = p.kind === "hide" ? p.value : (p.kind === "emulate" || p.kind === "trap") && p.init.kind === "const" ? p.init.value : undefined;
   if (constant !== undefined && !fits(constant)) {
     ds.push(error("E108", `value 0x${constant.toString(16)} does not fit the ${width}-bit field \`${name}\``, p.span,
       `the largest value for ${width} bits is 0x${(2 ** width - 1).toString(16)}`));
   } else if (constant !== undefined && constant !== 0 && reserved) {
-    ds.push(error("E106", `reserved field \`${name}\` in \`${reg.name.name}\` is given the non-zero value 0x${constant.toString(16)}`, p.span,
+    ds.push(error("E106", `reserved field \`${name}\` in \`${regName}\` is given the non-zero value 0x${constant.toString(16)}`, p.span,
       `reserved bits read 0: use \`hide\``));
   }
   if (p.kind === "trap" && !isHookName(p.hook.name)) {

@@ -29,15 +29,19 @@ export const guardSchema: z.ZodType<GuardJson> = z.lazy(() =>
   ]),
 );
 
+const masksSchema = z.object({
+  covered: u32, hwRead: u32, virtRead: u32, virtWrite: u32, virtW1C: u32, hwWrite: u32, preserve: u32,
+  attrWritable: u32, attrW1C: u32, attrRsvdZ: u32,
+}).strict();
+const initSchema = z.object({ mask: u32, kind: z.enum(["hw", "const", "link"]), value: u32, link: z.string().optional() }).strict();
+const policyKind = z.enum(["pass", "emulate", "hide", "trap"]);
+
 export const pieceSchema = z.object({
   register: z.string(),
   guard: z.number().int().min(-1),
   dword: z.number().int().min(0).max(1023),
-  masks: z.object({
-    covered: u32, hwRead: u32, virtRead: u32, virtWrite: u32, virtW1C: u32, hwWrite: u32, preserve: u32,
-    attrWritable: u32, attrW1C: u32, attrRsvdZ: u32,
-  }).strict(),
-  inits: z.array(z.object({ mask: u32, kind: z.enum(["hw", "const", "link"]), value: u32, link: z.string().optional() }).strict()),
+  masks: masksSchema,
+  inits: z.array(initSchema),
   hooks: z.array(z.object({ hook: z.string(), mask: u32 }).strict()),
 }).strict();
 
@@ -49,7 +53,7 @@ export const fieldInfoSchema = z.object({
   hi: z.number().int().min(0).max(31),
   lo: z.number().int().min(0).max(31),
   attribute: z.enum(ATTRIBUTES),
-  policy: z.enum(["pass", "emulate", "hide", "trap"]),
+  policy: policyKind,
   detail: z.string(),
   guard: z.number().int().min(-1),
   source: sourceRef,
@@ -73,6 +77,9 @@ export const templateSchema = z.object({
   guards: z.array(guardSchema),
   pieces: z.array(pieceSchema),
   fields: z.array(fieldInfoSchema),
+  rest: z.object({
+    attribute: z.enum(ATTRIBUTES), policy: policyKind, detail: z.string(), masks: masksSchema, init: initSchema.optional(), source: sourceRef,
+  }).strict().optional(),
 }).strict();
 
 export const compiledJsonSchema = z.object({

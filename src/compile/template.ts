@@ -100,6 +100,17 @@ export type TemplateSize =
       readonly minimum: number;
     };
 
+/** How bytes within the size that no register describes behave (`rest`). */
+export interface RestInfo {
+  readonly attribute: Attribute;
+  readonly policy: PolicyKind;
+  readonly detail: string;
+  /** Masks for a whole dword; attach applies them byte by byte. */
+  readonly masks: PieceMasks;
+  readonly init: InitPart | undefined;
+  readonly source: SourceRef;
+}
+
 export interface Template {
   readonly name: string;
   readonly kind: LayoutKind;
@@ -112,4 +123,5 @@ export interface Template {
   readonly guards: readonly GuardExpr[];
   readonly pieces: readonly Piece[];
   readonly fields: readonly FieldInfo[];
+  readonly rest?: RestInfo;
 }

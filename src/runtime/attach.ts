@@ -246,6 +246,28 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
       }
       for (const h of piece.hooks) hook[d] = HOOK_NAMES.indexOf(h.hook as HookName) + 1;
     }
+    const rest = p.template.rest;
+    if (!rest) continue;
+    // Bytes of the layout no register of it described: the layout's `rest` rule.
+    for (let b = p.offset; b < p.offset + p.size && b < host.size; b++) {
+      const d = b >> 2;
+      const bm = (0xff << ((b & 3) * 8)) >>> 0;
+      if (hwCovered[d] & bm) continue;
+      const m = rest.masks;
+      writable[d] |= m.attrWritable & bm;
+      w1c[d] |= m.attrW1C & bm;
+      rsvdz[d] |= m.attrRsvdZ & bm;
+      hwCovered[d] |= bm;
+      if (!p.visible) continue;
+      covered[d] |= bm;
+      hwRead[d] |= m.hwRead & bm;
+      virtRead[d] |= m.virtRead & bm;
+      virtWrite[d] |= m.virtWrite & bm;
+      virtW1C[d] |= m.virtW1C & bm;
+      hwWrite[d] |= m.hwWrite & bm;
+      preserve[d] |= m.preserve & bm;
+      if (rest.init?.kind === "hw") initialShadow[d] = ((initialShadow[d] & ~bm) | (host.read32(d) & bm)) >>> 0;
+    }
   }
 
   // With the first extended capability hidden, 0x100 still heads the chain: a

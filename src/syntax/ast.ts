@@ -94,6 +94,13 @@ export interface Layout extends Node {
   readonly hiddenReason: string | undefined;
   readonly spec: string | undefined;
   readonly body: readonly LayoutStmt[];
+  /** Attribute and policy of the bytes within the size that no register describes. */
+  readonly rest: RestRule | undefined;
+}
+
+export interface RestRule extends Node {
+  readonly attribute: Attribute;
+  readonly policy: Policy;
 }
 
 export type Match =

@@ -35,8 +35,9 @@ semantics.addOperation<unknown>("ast", {
     return { kind: "include", path: path.ast(), span: span(this) } satisfies A.Include;
   },
   Layout(kind, name, id, size, hidden, _o, stmts, _c) {
-    const body: (A.LayoutStmt | { spec: string })[] = stmts.children.map((c) => c.ast());
+    const body: (A.LayoutStmt | { spec: string } | { rest: A.RestRule })[] = stmts.children.map((c) => c.ast());
     const spec = body.find((s): s is { spec: string } => "spec" in s);
+    const rest = body.find((s): s is { rest: A.RestRule } => "rest" in s);
     return {
       kind: "layout",
       layoutKind: kind.sourceString as A.LayoutKind,
@@ -45,7 +46,8 @@ semantics.addOperation<unknown>("ast", {
       size: optional(size, (n) => n.ast()),
       hiddenReason: optional(hidden, (n) => n.ast()),
       spec: spec?.spec,
-      body: body.filter((s): s is A.LayoutStmt => !("spec" in s)),
+      body: body.filter((s): s is A.LayoutStmt => !("spec" in s) && !("rest" in s)),
+      rest: rest?.rest,
       span: span(this),
     } satisfies A.Layout;
   },
@@ -61,6 +63,10 @@ semantics.addOperation<unknown>("ast", {
   },
   LayoutHidden(_kw, reason) {
     return reason.ast();
+  },
+  Rest(_kw, attribute, policy, _semi) {
+    const rest: A.RestRule = { attribute: attribute.sourceString as A.Attribute, policy: policy.ast(), span: span(this) };
+    return { rest };
   },
   Spec(_kw, text) {
     return { spec: text.ast() };
