@@ -10,6 +10,7 @@ import { buildImage } from "./host/image.js";
 import { SimulatedDevice } from "./host/simulated.js";
 import { examplesDir } from "./paths.js";
 import { type AttachOptions, assertPassThroughable, attach, type DeviceTables } from "./runtime/attach.js";
+import { type PlatformListener, standardHooks } from "./runtime/hooks.js";
 import { DeviceLog, type LogSink } from "./runtime/log.js";
 import { type HookHandler, VirtualDevice } from "./runtime/virtual-device.js";
 
@@ -73,7 +74,10 @@ export function readDeviceSource(path: string, extraRules: readonly string[] = [
 export interface OpenOptions extends AttachOptions {
   readonly rules?: readonly string[];
   readonly log?: LogSink;
+  /** Replaces the standard hooks entirely. */
   readonly onHook?: HookHandler;
+  /** Told about MSI/MSI-X/power/FLR/BAR events by the standard hooks. */
+  readonly listener?: PlatformListener;
 }
 
 /** Attach a device source to its rules; refuses bridges unless told otherwise. */
@@ -86,7 +90,8 @@ export function openSource(source: DeviceSource, opts: OpenOptions = {}): Opened
     romSize: opts.romSize ?? source.romSize,
   });
   host.setBehaviour(tables.hardware);
-  const device = new VirtualDevice(tables, host, new DeviceLog(opts.log ?? (() => {})), opts.onHook);
+  const onHook = opts.onHook ?? standardHooks({ vpd: source.vpd, listener: opts.listener });
+  const device = new VirtualDevice(tables, host, new DeviceLog(opts.log ?? (() => {})), onHook);
   return { source, host, tables, device };
 }
 

@@ -12,8 +12,11 @@ import type { HostDevice } from "../host/host.js";
 import type { DeviceTables } from "./attach.js";
 import { DeviceLog } from "./log.js";
 
-/** Called after a guest write touched bits of a trapped field. */
-export type HookHandler = (device: VirtualDevice, hook: HookName, dword: number) => void;
+/**
+ * Called after a guest write to a dword whose fields name a hook, with the
+ * mask of the bits the write covered.
+ */
+export type HookHandler = (device: VirtualDevice, hook: HookName, dword: number, written: number) => void;
 
 export class VirtualDevice {
   /** The guest's virtual copy of every emulated and hidden bit. */
@@ -74,7 +77,7 @@ export class VirtualDevice {
     const bytes = t.hwBytes[d] & (((1 << size) - 1) << (offset & 3));
     if (bytes !== 0) this.writeHardware(d, v, enable, bytes, offset, size);
     const h = t.hook[d];
-    if (h !== 0) this.onHook(this, HOOK_NAMES[h - 1], d);
+    if (h !== 0) this.onHook(this, HOOK_NAMES[h - 1], d, enable);
     if ((t.denied[d] & enable) !== 0 && this.denyLogged[d] === 0) this.noteDenied(d);
   }
 

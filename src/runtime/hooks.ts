@@ -1,0 +1,71 @@
+// Behaviour behind `trap(NAME)` fields that a mask cannot express. Each hook
+// runs after the runtime has applied the write's masks to the virtual state,
+// and only for dwords whose fields name it.
+import type { HookName } from "../compile/vocabulary.js";
+import type { HookHandler, VirtualDevice } from "./virtual-device.js";
+
+/** What the platform (the hypervisor's device model) is told; all optional. */
+export interface PlatformListener {
+  /** The guest changed MSI Enable in its virtual MSI capability at `dword`. */
+  msiEnable?(device: VirtualDevice, dword: number, enabled: boolean): void;
+  /** The guest changed MSI-X Enable or Function Mask at `dword`. */
+  msixControl?(device: VirtualDevice, dword: number, enabled: boolean, masked: boolean): void;
+  /** The guest wrote PMCSR PowerState (0 = D0 .. 3 = D3hot). */
+  powerState?(device: VirtualDevice, dword: number, state: number): void;
+  /** The guest initiated a function-level reset; the virtual state is already reset. */
+  functionReset?(device: VirtualDevice): void;
+  /** The guest wrote a BAR or the ROM BAR (its virtual address changed). */
+  barWritten?(device: VirtualDevice, dword: number): void;
+}
+
+export interface HookOptions {
+  /** VPD contents behind the VPD capability; reads past the end return 0xff. */
+  readonly vpd?: Uint8Array;
+  readonly listener?: PlatformListener;
+}
+
+/** The standard hook handlers. */
+export function standardHooks(opts: HookOptions = {}): HookHandler {
+  const vpd = opts.vpd ?? new Uint8Array(0);
+  const l = opts.listener ?? {};
+  return (device: VirtualDevice, hook: HookName, d: number, written: number) => {
+    const s = device.shadow;
+    switch (hook) {
+      case "vpd_address": {
+        // Address and flag live in the upper half of the capability's first dword.
+        if ((written & 0xffff0000) === 0) return;
+        const address = (s[d] >>> 16) & 0x7fff;
+        if (s[d] >>> 31 === 0) {
+          // Read request: fetch four bytes, then report completion with flag = 1.
+          let data = 0;
+          for (let i = 3; i >= 0; i--) data = (data << 8) | (vpd[address + i] ?? 0xff);
+          s[d + 1] = data >>> 0;
+          s[d] = (s[d] | 0x80000000) >>> 0;
+        } else {
+          // Write request: VPD is read-only to a guest; complete without writing.
+          s[d] = (s[d] & 0x7fffffff) >>> 0;
+        }
+        return;
+      }
+      case "flr":
+        // Initiate Function-Level Reset: bit 15 of PCIe Device Control (upper half of the dword).
+        if ((written & 0x80000000) === 0 || (s[d] & 0x80000000) === 0) return;
+        device.resetShadow();
+        l.functionReset?.(device);
+        return;
+      case "msi_enable":
+        if (written & 0x10000) l.msiEnable?.(device, d, (s[d] & 0x10000) !== 0);
+        return;
+      case "msix_control":
+        if (written & 0xc0000000) l.msixControl?.(device, d, (s[d] & 0x80000000) !== 0, (s[d] & 0x40000000) !== 0);
+        return;
+      case "power_state":
+        if (written & 0x3) l.powerState?.(device, d, s[d] & 0x3);
+        return;
+      case "bar":
+      case "rom":
+        l.barWritten?.(device, d);
+        return;
+    }
+  };
+}
