@@ -127,9 +127,7 @@ export function lowerLayout(
   for (const g of guardAst) guards.push(lowerGuard(g!));
 
   // Size of the layout.
-  let extent = 0;
-  for (const s of scopes) extent = Math.max(extent, s.register.offset.value + s.register.width / 8);
-  let size: TemplateSize = { kind: "fixed", bytes: layout.layoutKind === "header" ? 64 : extent };
+  let size: TemplateSize = layout.layoutKind === "header" ? { kind: "fixed", bytes: 64 } : { kind: "registers" };
   if (layout.size && "value" in layout.size) size = { kind: "fixed", bytes: layout.size.value };
   else if (layout.size) {
     const r = resolveField(layout.size.path, "size");

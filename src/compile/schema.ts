@@ -66,6 +66,7 @@ export const templateSchema = z.object({
   id: z.number().int().min(0).max(0xffff),
   size: z.union([
     z.object({ kind: z.literal("fixed"), bytes: z.number().int().min(0).max(4096) }).strict(),
+    z.object({ kind: z.literal("registers") }).strict(),
     z.object({
       kind: z.literal("field"), offset: z.number().int().min(0), width, lo: z.number().int(), hi: z.number().int(),
       scale: z.number().int().min(1), minimum: z.number().int().min(0),

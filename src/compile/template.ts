@@ -89,6 +89,8 @@ export interface SourceRef {
 
 export type TemplateSize =
   | { readonly kind: "fixed"; readonly bytes: number }
+  /** As far as the registers present on the device (after guards) reach. */
+  | { readonly kind: "registers" }
   | {
       readonly kind: "field";
       readonly offset: number;

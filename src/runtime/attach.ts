@@ -119,6 +119,11 @@ export function evalGuard(g: GuardExpr, host: HostDevice, base: number): boolean
 
 export function templateSize(t: Template, host: HostDevice, base: number): number {
   if (t.size.kind === "fixed") return t.size.bytes;
+  if (t.size.kind === "registers") {
+    let end = 0;
+    for (const p of t.pieces) if (p.guard < 0 || evalGuard(t.guards[p.guard], host, base)) end = Math.max(end, (p.dword + 1) * 4);
+    return end;
+  }
   const v = fieldValue(host, base, t.size.offset, t.size.lo, t.size.hi) * t.size.scale;
   return Math.max(t.size.minimum, v);
 }
