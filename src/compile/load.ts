@@ -124,7 +124,20 @@ export function compileRuleSet(ruleSet: RuleSet): { compiled: CompiledRules; dia
     ds.push(...diagnostics);
   }
   const templatesByName = new Map(templates.map((t) => [t.name, t]));
-  return { compiled: { ruleSet, templates, layoutsByName, templatesByName, devices }, diagnostics: ds };
+  return { compiled: { ruleSet, templates, layoutsByName, templatesByName, devices }, diagnostics: sortDiagnostics(ds) };
+}
+
+/** File order, then position: a stage's errors read top to bottom. */
+function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  return ds
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => {
+      const pa = a.d.span?.source.path ?? "";
+      const pb = b.d.span?.source.path ?? "";
+      if (pa !== pb) return a.i - b.i;
+      return (a.d.span?.start ?? 0) - (b.d.span?.start ?? 0) || a.i - b.i;
+    })
+    .map((x) => x.d);
 }
 
 function fmtRef(layout: A.Layout): string {

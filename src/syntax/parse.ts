@@ -268,10 +268,14 @@ function expectationHint(expected: string): string {
   return expected.replace(/\bnot [^,]*,?/g, "").replace(/\s+/g, " ").trim();
 }
 
+function tokenAt(text: string, pos: number): string | undefined {
+  return /^[A-Za-z0-9_]+|^\S/.exec(text.slice(pos, pos + 200))?.[0];
+}
+
 function describeToken(text: string, pos: number): string {
   if (pos >= text.length) return "end of file";
-  const m = /^[A-Za-z0-9_]+|^\S/.exec(text.slice(pos));
-  return m ? `\`${m[0]}\`` : "whitespace";
+  const t = tokenAt(text, pos);
+  return t ? `\`${t}\`` : "whitespace";
 }
 
 export type ParseResult = { ok: true; file: A.RuleFile } | { ok: false; diagnostics: Diagnostic[] };
@@ -286,7 +290,7 @@ export function parseRules(path: string, text: string): ParseResult {
     const d = error(
       "E001",
       `syntax error: unexpected ${describeToken(text, pos)}`,
-      { source, start: pos, end: pos + 1 },
+      { source, start: pos, end: pos + Math.max(1, tokenAt(text, pos)?.length ?? 1) },
       hint ? `expected ${hint}` : undefined,
     );
     return { ok: false, diagnostics: [d] };
