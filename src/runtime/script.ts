@@ -61,6 +61,7 @@ export function parseAccessScript(path: string, text: string): Access[] {
 }
 
 const hex = (v: number, size: number) => "0x" + (v >>> 0).toString(16).padStart(size * 2, "0");
+const offsetHex = (o: number) => "0x" + o.toString(16).padStart(2, "0");
 
 /** Format accesses back into a script that parses to the same accesses. */
 export type ScriptAccess =
@@ -69,10 +70,10 @@ export type ScriptAccess =
 
 export function formatAccessScript(accesses: readonly ScriptAccess[]): string {
   return accesses
-    .map((a) => (a.kind === "r" ? `r ${hex(a.offset, 2)} ${a.size}` : `w ${hex(a.offset, 2)} ${a.size} ${hex(a.value, a.size)}`))
+    .map((a) => (a.kind === "r" ? `r ${offsetHex(a.offset)} ${a.size}` : `w ${offsetHex(a.offset)} ${a.size} ${hex(a.value, a.size)}`))
     .join("\n") + "\n";
 }
 
 export function formatRead(offset: number, size: number, value: number): string {
-  return `r ${hex(offset, 2)} ${size} = ${hex(value, size)}`;
+  return `r ${offsetHex(offset)} ${size} = ${hex(value, size)}`;
 }
