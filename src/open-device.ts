@@ -86,7 +86,7 @@ export function openSource(source: DeviceSource, opts: OpenOptions = {}): Opened
   if (!opts.allowBridge) assertPassThroughable(host, source.path);
   const tables = attach(source.compiled, host, {
     ...opts,
-    barSizes: opts.barSizes ?? source.barSizes,
+    barSizes: Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? source.barSizes[i]),
     romSize: opts.romSize ?? source.romSize,
   });
   host.setBehaviour(tables.hardware);

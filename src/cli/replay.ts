@@ -4,7 +4,7 @@ import { formatLspciDump } from "../host/dump.js";
 import { DEFAULT_EXAMPLE, openDevice } from "../open-device.js";
 import { formatRead, parseAccessScript } from "../runtime/script.js";
 import { type Command, UsageError } from "./command.js";
-import { deviceHelp, deviceOptions } from "./view.js";
+import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
 
 export const replayCommand: Command = {
   name: "replay",
@@ -27,7 +27,7 @@ ${deviceHelp}
     const scriptPath = positionals[0];
     const accesses = parseAccessScript(scriptPath, readFileSync(scriptPath, "utf8"));
     const logLines: string[] = [];
-    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, log: (l) => logLines.push(l) });
+    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, log: (l) => logLines.push(l), ...parseBarOptions(values.bar) });
     const out: string[] = [];
     for (const a of accesses) {
       if (a.kind === "r") out.push(formatRead(a.offset, a.size, opened.device.read(a.offset, a.size)));

@@ -7,11 +7,30 @@ import { UsageError } from "./command.js";
 export const deviceOptions = {
   device: { type: "string" },
   rules: { type: "string", multiple: true },
+  bar: { type: "string", multiple: true },
 } as const;
 
 export const deviceHelp = `  --device FILE   an lspci -x/-xxx/-xxxx dump, a binary config file, or a rule
                   file with an \`image\` (default: the example NIC, examples/nic.rules)
-  --rules FILE    extra rule or device files (repeatable); the standard library is always loaded`;
+  --rules FILE    extra rule or device files (repeatable); the standard library is always loaded
+  --bar N=SIZE    BAR N's size, e.g. 0=128K (repeatable; N=rom for the ROM). Without it:
+                  the device file's size, else the alignment of the programmed address`;
+
+const UNIT: Record<string, number> = { "": 1, K: 1 << 10, M: 1 << 20, G: 2 ** 30 };
+
+/** `--bar 0=128K --bar rom=64K` -> attach options. */
+export function parseBarOptions(specs: readonly string[] | undefined): { barSizes: (number | undefined)[]; romSize: number | undefined } {
+  const barSizes: (number | undefined)[] = [];
+  let romSize: number | undefined;
+  for (const spec of specs ?? []) {
+    const m = /^([0-5]|rom)=(0x[0-9a-fA-F]+|\d+)([KMG]?)$/.exec(spec);
+    const size = m ? Number(m[2]) * UNIT[m[3]] : NaN;
+    if (!m || size <= 0 || (size & (size - 1)) !== 0) throw new UsageError(`--bar ${spec}: expected N=SIZE with N 0..5 or rom and SIZE a power of two, e.g. 0=128K`);
+    if (m[1] === "rom") romSize = size;
+    else barSizes[Number(m[1])] = size;
+  }
+  return { barSizes, romSize };
+}
 
 export const viewCommand: Command = {
   name: "view",
@@ -29,7 +48,7 @@ ${deviceHelp}
   run(args, io) {
     const { values } = parseArgs({ args, options: { ...deviceOptions, format: { type: "string", default: "lspci" } } });
     if (values.format !== "lspci" && values.format !== "json") throw new UsageError(`--format must be lspci or json, not '${values.format}'`);
-    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules });
+    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...parseBarOptions(values.bar) });
     const bytes = guestView(opened.device, opened.host.size);
     if (values.format === "lspci") {
       io.out(formatLspciDump(bytes, opened.source.title));
