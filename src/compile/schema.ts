@@ -1,5 +1,6 @@
 // The JSON form of compiled templates, described by a zod schema: what
 // `cfgvirt compile --json` prints and what loadTemplatesJson accepts back.
+import { parse as parseJson, type ParseError, printParseErrorCode } from "jsonc-parser";
 import { z } from "zod";
 import { ATTRIBUTES } from "../syntax/ast.js";
 import { CfgvirtError, error, SourceFile, type Span } from "../diag/diagnostic.js";
@@ -109,13 +110,14 @@ function locate(source: SourceFile, path: readonly PropertyKey[]): Span {
 /** Parse and validate compiled-template JSON; every problem gets a position. */
 export function loadTemplatesJson(path: string, text: string): Template[] {
   const source = new SourceFile(path, text);
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec(String((e as Error).message));
-    const pos = m ? Number(m[1]) : 0;
-    throw new CfgvirtError([error("J001", `not valid JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, "")}`, { source, start: pos, end: pos + 1 })]);
+  const syntax: ParseError[] = [];
+  const data: unknown = parseJson(text, syntax, { allowTrailingComma: false, disallowComments: true });
+  if (syntax.length > 0) {
+    throw new CfgvirtError(
+      syntax.slice(0, 10).map((p) =>
+        error("J001", `not valid JSON: ${printParseErrorCode(p.error)}`, { source, start: p.offset, end: p.offset + Math.max(1, p.length) }),
+      ),
+    );
   }
   const r = compiledJsonSchema.safeParse(data);
   if (!r.success) {

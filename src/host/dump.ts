@@ -51,7 +51,7 @@ export function parseLspciDump(path: string, text: string): ConfigDump {
       break;
     }
     if (hex.length !== 16) {
-      const col = line.indexOf(":") + 2;
+      const col = line.indexOf(":") + 3;
       ds.push(error("D003", `row holds ${hex.length} bytes; a row holds 16`, spanOfLine(source, n, col, Math.max(1, line.length - col + 1))));
       break;
     }

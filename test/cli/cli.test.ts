@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { commands } from "../../src/cli/main.js";
+import { cli } from "../helpers/cli.js";
+
+describe("command line", () => {
+  it.each(commands.map((c) => [c.name]))("%s --help prints its usage and exits 0", async (name) => {
+    const r = await cli(name, "--help");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^usage: cfgvirt ${name}`));
+  });
+
+  it("no verb prints the overview and exits 1; --help exits 0", async () => {
+    const none = await cli();
+    expect(none.code).toBe(1);
+    for (const c of commands) expect(none.out).toContain(c.name);
+    expect((await cli("--help")).code).toBe(0);
+  });
+
+  it("an unknown verb or option is a usage error with exit status 1", async () => {
+    const r = await cli("frobnicate");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("unknown verb 'frobnicate'");
+    const o = await cli("view", "--nonsense");
+    expect(o.code).toBe(1);
+    expect(o.err).toMatch(/Unknown option '--nonsense'[\s\S]*usage: cfgvirt view/);
+  });
+
+  it("a missing input file is an input error with exit status 1", async () => {
+    const r = await cli("view", "--device", "/nonexistent/dump.lspci");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no such file/i);
+  });
+
+  it("view --format json names shown and hidden capabilities", async () => {
+    const r = await cli("view", "--format", "json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.capabilities.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(["type0", "pm", "msi", "msix"]));
+    expect(j.config).toHaveLength(j.size * 2);
+  });
+});
