@@ -3,10 +3,11 @@
 import { CfgvirtError } from "../diag/diagnostic.js";
 import { type Command, type Io, UsageError } from "./command.js";
 import { compileCommand } from "./compile.js";
+import { explainCommand } from "./explain.js";
 import { replayCommand } from "./replay.js";
 import { viewCommand } from "./view.js";
 
-export const commands: readonly Command[] = [viewCommand, replayCommand, compileCommand];
+export const commands: readonly Command[] = [viewCommand, replayCommand, compileCommand, explainCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
