@@ -156,6 +156,21 @@ export function standardRuleFiles(): string[] {
  */
 export function compileRules(extraPaths: readonly string[] = [], opts: { standard?: boolean; sources?: ReadonlyMap<string, string> } = {}): CompiledRules {
   const paths = [...(opts.standard === false ? [] : standardRuleFiles()), ...extraPaths];
+  // Compiling is pure in the files' contents: reuse a result while none of the
+  // files it read (includes too) has changed.
+  const key = opts.sources ? undefined : paths.map((p) => resolve(p)).join("|");
+  const hit = key !== undefined ? cache.get(key) : undefined;
+  if (hit && hit.stamps.every(([p, t]) => stamp(p) === t)) return hit.compiled;
+  const compiled = compileUncached(paths, opts.sources);
+  if (key !== undefined) cache.set(key, { compiled, stamps: compiled.ruleSet.files.map((f) => [f.path, stamp(f.path)] as const) });
+  return compiled;
+}
+
+const cache = new Map<string, { compiled: CompiledRules; stamps: readonly (readonly [string, number])[] }>();
+const stamp = (path: string): number => (existsSync(path) ? statSync(path).mtimeMs : -1);
+
+function compileUncached(paths: readonly string[], sources: ReadonlyMap<string, string> | undefined): CompiledRules {
+  const opts = { sources };
   const loaded = loadRuleSet(paths, opts.sources);
   throwIfErrors(loaded.diagnostics);
   const { compiled, diagnostics } = compileRuleSet(loaded.ruleSet);
