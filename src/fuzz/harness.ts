@@ -1,0 +1,141 @@
+// Differential harness: one device opened twice, through the table runtime
+// (openSource) and through the reference interpreter, each over its own
+// simulated host with the same bytes; run the same accesses on both and
+// compare every read, the final host bytes and the virtual state; check the
+// security invariants on the way.
+import { SimulatedDevice } from "../host/simulated.js";
+import { type DeviceSource, type OpenedDevice, type OpenOptions, openSource, readDeviceSource } from "../open-device.js";
+import { standardHooks } from "../runtime/hooks.js";
+import { ReferenceDevice } from "./reference.js";
+
+export type GuestAccess =
+  | { readonly kind: "r"; readonly offset: number; readonly size: number }
+  | { readonly kind: "w"; readonly offset: number; readonly size: number; readonly value: number };
+
+export interface DevicePair {
+  readonly source: DeviceSource;
+  readonly table: OpenedDevice;
+  readonly ref: ReferenceDevice;
+  readonly refHost: SimulatedDevice;
+  /** Host words at attach, for the invariants. */
+  readonly initialHost: Uint32Array;
+}
+
+export interface PairOptions extends OpenOptions {
+  /** Replace the host's configuration bytes (a mutated host state). */
+  readonly bytes?: Uint8Array;
+}
+
+/** Open a device source through both implementations. Throws what attach throws. */
+export function openPairFromSource(source0: DeviceSource, opts: PairOptions = {}): DevicePair {
+  const source = opts.bytes ? { ...source0, bytes: opts.bytes } : source0;
+  const table = openSource(source, opts);
+  const refHost = new SimulatedDevice(source.bytes);
+  const ref = new ReferenceDevice(source.compiled, refHost, {
+    policy: opts.policy,
+    allowBridge: opts.allowBridge,
+    barSizes: opts.barSizes ?? source.barSizes,
+    romSize: opts.romSize ?? source.romSize,
+    onHook: opts.onHook ?? standardHooks({ vpd: source.vpd }),
+  });
+  refHost.setBehaviour(ref.hardware);
+  return { source, table, ref, refHost, initialHost: Uint32Array.from(refHost.words) };
+}
+
+export function openPair(path: string, opts: PairOptions = {}): DevicePair {
+  return openPairFromSource(readDeviceSource(path, opts.rules ?? []), opts);
+}
+
+export interface Mismatch {
+  /** Index of the access after which the disagreement showed (accesses.length: at the end). */
+  readonly index: number;
+  readonly message: string;
+}
+
+const hex = (v: number, digits = 8) => "0x" + (v >>> 0).toString(16).padStart(digits, "0");
+
+function describeAccess(a: GuestAccess): string {
+  return a.kind === "r" ? `r ${hex(a.offset, 3)} ${a.size}` : `w ${hex(a.offset, 3)} ${a.size} ${hex(a.value, a.size * 2)}`;
+}
+
+/** Compare the final states: host bytes, virtual state, behaviour of the hosts. */
+export function compareState(pair: DevicePair, index: number): Mismatch | undefined {
+  const a = pair.table.host.words;
+  const b = pair.refHost.words;
+  for (let d = 0; d < 1024; d++) {
+    if (a[d] !== b[d]) return { index, message: `host dword ${hex(d * 4, 3)}: table runtime ${hex(a[d])}, reference ${hex(b[d])}` };
+  }
+  const s = pair.table.device.shadow;
+  const r = pair.ref.shadow;
+  for (let d = 0; d < 1024; d++) {
+    if (s[d] !== r[d]) return { index, message: `virtual dword ${hex(d * 4, 3)}: table runtime ${hex(s[d])}, reference ${hex(r[d])}` };
+  }
+  return undefined;
+}
+
+/**
+ * Security invariants over the whole space: hidden bits read their constant;
+ * host bits whose guest value the rules do not pass through have not changed,
+ * except RsvdZ bits the simulated hardware clears on any write.
+ */
+export function checkInvariants(pair: DevicePair, index: number): Mismatch | undefined {
+  const { ref, table } = pair;
+  for (let d = 0; d < 1024; d++) {
+    const hidden = ref.hiddenMask(d);
+    if (hidden !== 0) {
+      const seen = table.device.read(d * 4, 4);
+      if (((seen ^ ref.initialShadow[d]) & hidden) !== 0) {
+        return { index, message: `hidden bits of dword ${hex(d * 4, 3)} read ${hex(seen & hidden)}, their constant is ${hex(ref.initialShadow[d] & hidden)}` };
+      }
+    }
+    const guarded = ~ref.passedWritableMask(d) >>> 0;
+    const before = pair.initialHost[d];
+    const after = table.host.words[d];
+    const changed = (before ^ after) & guarded;
+    const allowed = before & ~after & ref.hardware.rsvdz[d];
+    if ((changed & ~allowed) !== 0) {
+      return { index, message: `host dword ${hex(d * 4, 3)}: bits ${hex(changed & ~allowed)} changed (${hex(before)} -> ${hex(after)}) although the rules do not pass them through` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Run accesses on both implementations. Returns the first disagreement (a read,
+ * an exception, or the final state), or undefined when they agree.
+ */
+export function runPair(pair: DevicePair, accesses: readonly GuestAccess[], opts: { invariants?: boolean } = {}): Mismatch | undefined {
+  const dev = pair.table.device;
+  const ref = pair.ref;
+  for (let i = 0; i < accesses.length; i++) {
+    const a = accesses[i];
+    let got: number;
+    let want: number;
+    try {
+      if (a.kind === "w") {
+        dev.write(a.offset, a.size, a.value);
+        ref.write(a.offset, a.size, a.value);
+        continue;
+      }
+      got = dev.read(a.offset, a.size);
+      want = ref.read(a.offset, a.size);
+    } catch (e) {
+      return { index: i, message: `${describeAccess(a)} threw: ${(e as Error).stack ?? e}` };
+    }
+    if (got !== want) {
+      const diff = (got ^ want) >>> 0;
+      const bit = 31 - Math.clz32(diff & -diff);
+      const rule = ref.ruleAt(a.offset + (bit >> 3), bit & 7);
+      return { index: i, message: `${describeAccess(a)}: table runtime ${hex(got, a.size * 2)}, reference ${hex(want, a.size * 2)} (first differing bit ${bit}: ${rule.what})` };
+    }
+  }
+  return compareState(pair, accesses.length) ?? (opts.invariants === false ? undefined : checkInvariants(pair, accesses.length));
+}
+
+/** Reset both sides to the state after attach (shadow and host bytes). */
+export function resetPair(pair: DevicePair): void {
+  pair.table.device.resetShadow();
+  pair.ref.resetShadow();
+  pair.table.host.words.set(pair.initialHost);
+  pair.refHost.words.set(pair.initialHost);
+}
