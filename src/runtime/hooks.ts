@@ -28,6 +28,8 @@ export interface HookOptions {
 export function standardHooks(opts: HookOptions = {}): HookHandler {
   const vpd = opts.vpd ?? new Uint8Array(0);
   const l = opts.listener ?? {};
+  // Bit positions are the specification's fixed register layouts, relative to
+  // the dword the trapped field sits in (capabilities are dword-aligned).
   return (device: VirtualDevice, hook: HookName, d: number, written: number) => {
     const s = device.shadow;
     switch (hook) {
@@ -48,8 +50,8 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
         return;
       }
       case "flr":
-        // Initiate Function-Level Reset: bit 15 of PCIe Device Control (upper half of the dword).
-        if ((written & 0x80000000) === 0 || (s[d] & 0x80000000) === 0) return;
+        // Initiate Function-Level Reset: bit 15 of PCIe Device Control (capability +0x08, low half).
+        if ((written & 0x8000) === 0 || (s[d] & 0x8000) === 0) return;
         device.resetShadow();
         l.functionReset?.(device);
         return;

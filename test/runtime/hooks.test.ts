@@ -1,0 +1,96 @@
+// Hooks: the VPD handshake served from the device model, function-level reset,
+// and the platform notifications for MSI, MSI-X, power state and BARs.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { HOOK_NAMES } from "../../src/compile/vocabulary.js";
+import { openDevice } from "../../src/open-device.js";
+import { standardHooks } from "../../src/runtime/hooks.js";
+import { VirtualDevice } from "../../src/runtime/virtual-device.js";
+
+const IMAGE = `
+image "hooks" {
+  vpd "\\x82cfgvirt VPD test string"
+  bar 0 size 16K
+  header type0 { vendor_id = 0x1af4; device_id = 0x1001; command = 0x0006; bar0 = 0xfe000000 }
+  capability pm @ 0x40 { pmc = 0x0003 }
+  capability msi @ 0x50 { control.addr64 = 1 }
+  capability msix @ 0x70 { control.table_size = 3 }
+  capability vpd @ 0x80 { }
+  capability pcie @ 0x90 { flags.version = 2; device_capabilities = 0x10000000 }
+}
+`;
+const dir = mkdtempSync(join(tmpdir(), "cfgvirt-hooks-"));
+const file = join(dir, "hooks.rules");
+writeFileSync(file, IMAGE);
+
+describe("VPD handshake", () => {
+  it("a read request with F=0 completes with F=1 and the device model's data", () => {
+    const { device, host } = openDevice(file);
+    const vpd = new TextEncoder().encode("\\x82cfgvirt VPD test string");
+    for (const addr of [0, 4, 8]) {
+      device.write(0x82, 2, addr); // F = 0: read request
+      const status = device.read(0x82, 2);
+      expect(status & 0x8000).toBe(0x8000);
+      expect(status & 0x7fff).toBe(addr);
+      const want = (vpd[addr] | (vpd[addr + 1] << 8) | (vpd[addr + 2] << 16) | (vpd[addr + 3] << 24)) >>> 0;
+      expect(device.read(0x84, 4)).toBe(want);
+    }
+    expect(host.writes).toBe(0);
+  });
+
+  it("reads past the VPD image return 0xff; a write request completes without writing", () => {
+    const { device, host } = openDevice(file);
+    device.write(0x82, 2, 0x7ff0);
+    expect(device.read(0x84, 4)).toBe(0xffffffff);
+    device.write(0x84, 4, 0x12345678);
+    device.write(0x82, 2, 0x8000 | 0x10); // F = 1: write request
+    expect(device.read(0x82, 2) & 0x8000).toBe(0);
+    expect(host.writes).toBe(0);
+  });
+});
+
+describe("platform notifications", () => {
+  it("MSI enable, MSI-X control, power state and BAR writes are reported; none reach the host", () => {
+    const events: string[] = [];
+    const { device, host } = openDevice(file, {
+      listener: {
+        msiEnable: (_d, dword, on) => events.push(`msi ${dword} ${on}`),
+        msixControl: (_d, _w, on, masked) => events.push(`msix ${on} ${masked}`),
+        powerState: (_d, _w, state) => events.push(`pm D${state}`),
+        barWritten: (_d, dword) => events.push(`bar ${dword}`),
+      },
+    });
+    const before = host.bytes();
+    device.write(0x52, 2, 0x0001);
+    device.write(0x72, 2, 0xc000);
+    device.write(0x44, 2, 0x0003);
+    device.write(0x10, 4, 0xffffffff);
+    device.write(0x50, 1, 0); // the MSI header byte: not the enable bit
+    expect(events).toEqual(["msi 20 true", "msix true true", "pm D3", "bar 4"]);
+    expect(Array.from(host.bytes())).toEqual(Array.from(before));
+    expect(device.read(0x44, 2) & 3).toBe(3);
+  });
+
+  it("Initiate FLR resets the virtual state and tells the platform", () => {
+    let resets = 0;
+    const { device } = openDevice(file, { listener: { functionReset: () => resets++ } });
+    const fresh = Array.from({ length: 64 }, (_, i) => device.read(i * 4, 4));
+    device.write(0x04, 2, 0x0004); // Memory Space off (virtual); Bus Master (passed) kept as it was
+    device.write(0x10, 4, 0xffffffff);
+    device.write(0x54, 4, 0xfee00000);
+    expect(device.read(0x04, 2) & 0x2).toBe(0);
+    device.write(0x98, 2, 0x8000);
+    expect(resets).toBe(1);
+    expect(Array.from({ length: 64 }, (_, i) => device.read(i * 4, 4))).toEqual(fresh);
+  });
+
+  it("implements every hook the language names", () => {
+    const { tables, host } = openDevice(file);
+    const dev = new VirtualDevice(tables, host);
+    const hooks = standardHooks();
+    for (const name of HOOK_NAMES) expect(() => hooks(dev, name, 0, -1)).not.toThrow();
+    expect(HOOK_NAMES).toEqual(["bar", "rom", "msi_enable", "msix_control", "power_state", "vpd_address", "flr"]);
+  });
+});
