@@ -1,0 +1,67 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { buildDocs, renderHtml, renderMarkdown } from "../docs/generate.js";
+import { docPath } from "../docs/paths.js";
+import type { Command } from "./command.js";
+import { UsageError } from "./command.js";
+
+export const docsCommand: Command = {
+  name: "docs",
+  summary: "generate coverage documentation (Markdown and one HTML page) from the rules",
+  help: `usage: cfgvirt docs --out DIR [--device FILE]... [--rules FILE]... [--library] [--name NAME]
+
+Documents what the virtualizer does to every bit, straight from the compiled
+rules. Without --device it documents the standard library: every header and
+capability layout, register by register. With --device it documents each
+device instead: its effective rules after the device file's overrides, placed
+at the offsets the device really has, which host capabilities are hidden and
+why, and coverage numbers counted from the attached tables.
+
+Writes two files with the same content: DIR/NAME.md (Markdown tables, a text
+bit map per register) and DIR/NAME.html (one self-contained page: inline CSS
+and SVG diagrams, no scripts, no network). Output is deterministic and starts
+with a "generated from" banner naming the inputs and a hash of the rules.
+The committed docs/rules.md and docs/rules.html come from \`npm run docs\`.
+
+  --out DIR       where to write (created if missing)
+  --device FILE   an lspci -x/-xxx/-xxxx dump, a binary config file, or a rule
+                  file with an \`image\` (repeatable)
+  --rules FILE    extra rule or device files (repeatable); the standard library
+                  is always loaded
+  --library       with --device, document the standard library as well
+  --name NAME     base name of the files (default: rules without --device,
+                  devices with it)
+`,
+  run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        out: { type: "string" },
+        device: { type: "string", multiple: true },
+        rules: { type: "string", multiple: true },
+        library: { type: "boolean" },
+        name: { type: "string" },
+      },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'; devices are given with --device FILE`);
+    if (!values.out) throw new UsageError("--out DIR is required");
+    const devices = values.device ?? [];
+    const name = values.name ?? (devices.length ? "devices" : "rules");
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UsageError(`--name must be a plain file name, not '${name}'`);
+    const set = buildDocs({ devices, rules: values.rules ?? [], library: values.library });
+    const md = renderMarkdown(set);
+    const html = renderHtml(set);
+    mkdirSync(values.out, { recursive: true });
+    for (const [file, text] of [[`${name}.md`, md], [`${name}.html`, html]] as const) {
+      const path = join(values.out, file);
+      writeFileSync(path, text);
+      io.out(`wrote ${docPath(path)} (${Buffer.byteLength(text)} bytes)\n`);
+    }
+    for (const d of set.devices) {
+      if (d.mismatches.length) io.err(`cfgvirt docs: ${d.input}: the tables and the rules disagree on ${d.mismatches.length} bit(s); see the page\n`);
+    }
+    return 0;
+  },
+};
