@@ -31,8 +31,12 @@ describe.skipIf(!haveSharedDevices || !haveLspci)("guest view of real devices", 
       expect(guest.text).not.toMatch(/<chain broken>|<chain looped>/);
     });
 
+    // With the host's first extended capability hidden, 0x100 keeps a header with
+    // ID 0 that links on: lspci shows it as `[100 v0] Null`, which exposes nothing.
+    const shown = guest.capabilities.filter((c) => !(c.offset === 0x100 && c.name === "Null"));
+
     it("shows only capabilities the host has, at the host's offsets", () => {
-      for (const cap of guest.capabilities) {
+      for (const cap of shown) {
         const onHost = host.capabilities.find((h) => h.offset === cap.offset);
         expect(onHost, `guest shows [${cap.offset.toString(16)}] ${cap.name}`).toBeDefined();
         expect(cap.name.split(/[ :]/)[0]).toBe(onHost!.name.split(/[ :]/)[0]);
@@ -48,8 +52,8 @@ describe.skipIf(!haveSharedDevices || !haveLspci)("guest view of real devices", 
 
     it("drops every capability the rules hide", () => {
       const hidden = [...opened.tables.placed.filter((p) => !p.visible).map((p) => p.offset), ...opened.tables.unknown.map((u) => u.found.offset)];
-      for (const offset of hidden) expect(guest.capabilities.map((c) => c.offset)).not.toContain(offset);
-      expect(guest.capabilities.length).toBe(opened.tables.placed.filter((p) => p.visible && p.template.kind !== "header").length);
+      for (const offset of hidden) expect(shown.map((c) => c.offset)).not.toContain(offset);
+      expect(shown.length).toBe(opened.tables.placed.filter((p) => p.visible && p.template.kind !== "header").length);
     });
   });
 
