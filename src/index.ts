@@ -12,3 +12,8 @@ export type { HostDevice, HardwareBehaviour } from "./host/host.js";
 export { attach, type DeviceTables, type PlacedLayout, type AttachOptions } from "./runtime/attach.js";
 export { VirtualDevice, type HookHandler } from "./runtime/virtual-device.js";
 export { DeviceLog, memorySink } from "./runtime/log.js";
+export { compiledJsonSchema, templateSchema, loadTemplatesJson, templatesToJson, type CompiledJson } from "./compile/schema.js";
+export { openDevice, openSource, readDeviceSource, guestView, exampleDevices, type OpenedDevice, type DeviceSource } from "./open-device.js";
+export { standardHooks, type PlatformListener } from "./runtime/hooks.js";
+export { parseAccessScript, formatAccessScript, type Access } from "./runtime/script.js";
+export { buildImage } from "./host/image.js";
