@@ -19,6 +19,10 @@ export interface DevicePair {
   readonly refHost: SimulatedDevice;
   /** Host words at attach, for the invariants. */
   readonly initialHost: Uint32Array;
+  /** Per dword, from the reference: bits that always read their constant. */
+  readonly hidden: Uint32Array;
+  /** Per dword, from the reference: bits whose guest value reaches the hardware. */
+  readonly passedWritable: Uint32Array;
 }
 
 export interface PairOptions extends OpenOptions {
@@ -39,7 +43,13 @@ export function openPairFromSource(source0: DeviceSource, opts: PairOptions = {}
     onHook: opts.onHook ?? standardHooks({ vpd: source.vpd }),
   });
   refHost.setBehaviour(ref.hardware);
-  return { source, table, ref, refHost, initialHost: Uint32Array.from(refHost.words) };
+  const hidden = new Uint32Array(1024);
+  const passedWritable = new Uint32Array(1024);
+  for (let d = 0; d < 1024; d++) {
+    hidden[d] = ref.hiddenMask(d);
+    passedWritable[d] = ref.passedWritableMask(d);
+  }
+  return { source, table, ref, refHost, initialHost: Uint32Array.from(refHost.words), hidden, passedWritable };
 }
 
 export function openPair(path: string, opts: PairOptions = {}): DevicePair {
@@ -78,17 +88,17 @@ export function compareState(pair: DevicePair, index: number): Mismatch | undefi
  * host bits whose guest value the rules do not pass through have not changed,
  * except RsvdZ bits the simulated hardware clears on any write.
  */
-export function checkInvariants(pair: DevicePair, index: number): Mismatch | undefined {
+export function checkInvariants(pair: DevicePair, index: number, first = 0, last = 1023): Mismatch | undefined {
   const { ref, table } = pair;
-  for (let d = 0; d < 1024; d++) {
-    const hidden = ref.hiddenMask(d);
+  for (let d = first; d <= last; d++) {
+    const hidden = pair.hidden[d];
     if (hidden !== 0) {
       const seen = table.device.read(d * 4, 4);
       if (((seen ^ ref.initialShadow[d]) & hidden) !== 0) {
         return { index, message: `hidden bits of dword ${hex(d * 4, 3)} read ${hex(seen & hidden)}, their constant is ${hex(ref.initialShadow[d] & hidden)}` };
       }
     }
-    const guarded = ~ref.passedWritableMask(d) >>> 0;
+    const guarded = ~pair.passedWritable[d] >>> 0;
     const before = pair.initialHost[d];
     const after = table.host.words[d];
     const changed = (before ^ after) & guarded;
@@ -96,6 +106,19 @@ export function checkInvariants(pair: DevicePair, index: number): Mismatch | und
     if ((changed & ~allowed) !== 0) {
       return { index, message: `host dword ${hex(d * 4, 3)}: bits ${hex(changed & ~allowed)} changed (${hex(before)} -> ${hex(after)}) although the rules do not pass them through` };
     }
+  }
+  return undefined;
+}
+
+/** Compare host and virtual state of dwords first..last. */
+function compareDwords(pair: DevicePair, index: number, first: number, last: number): Mismatch | undefined {
+  const a = pair.table.host.words;
+  const b = pair.refHost.words;
+  const s = pair.table.device.shadow;
+  const r = pair.ref.shadow;
+  for (let d = first; d <= last; d++) {
+    if (a[d] !== b[d]) return { index, message: `host dword ${hex(d * 4, 3)}: table runtime ${hex(a[d])}, reference ${hex(b[d])}` };
+    if (s[d] !== r[d]) return { index, message: `virtual dword ${hex(d * 4, 3)}: table runtime ${hex(s[d])}, reference ${hex(r[d])}` };
   }
   return undefined;
 }
@@ -115,6 +138,11 @@ export function runPair(pair: DevicePair, accesses: readonly GuestAccess[], opts
       if (a.kind === "w") {
         dev.write(a.offset, a.size, a.value);
         ref.write(a.offset, a.size, a.value);
+        if (!(a.offset >= 0 && a.offset <= 4095 && Number.isInteger(a.offset))) continue;
+        const first = a.offset >> 2;
+        const last = Math.min(1023, (a.offset + 3) >> 2);
+        const m = compareDwords(pair, i, first, last) ?? (opts.invariants === false ? undefined : checkInvariants(pair, i, first, last));
+        if (m) return { index: m.index, message: `after ${describeAccess(a)}: ${m.message}` };
         continue;
       }
       got = dev.read(a.offset, a.size);
