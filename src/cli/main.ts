@@ -3,11 +3,13 @@
 import { CfgvirtError } from "../diag/diagnostic.js";
 import { type Command, type Io, UsageError } from "./command.js";
 import { compileCommand } from "./compile.js";
+import { diffCommand } from "./diff.js";
+import { docsCommand } from "./docs.js";
 import { explainCommand } from "./explain.js";
 import { replayCommand } from "./replay.js";
 import { viewCommand } from "./view.js";
 
-export const commands: readonly Command[] = [viewCommand, replayCommand, compileCommand, explainCommand];
+export const commands: readonly Command[] = [viewCommand, replayCommand, compileCommand, explainCommand, docsCommand, diffCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
