@@ -6,10 +6,11 @@ import { compileCommand } from "./compile.js";
 import { diffCommand } from "./diff.js";
 import { docsCommand } from "./docs.js";
 import { explainCommand } from "./explain.js";
+import { fuzzCommand } from "./fuzz.js";
 import { replayCommand } from "./replay.js";
 import { viewCommand } from "./view.js";
 
-export const commands: readonly Command[] = [viewCommand, replayCommand, compileCommand, explainCommand, docsCommand, diffCommand];
+export const commands: readonly Command[] = [viewCommand, replayCommand, compileCommand, explainCommand, docsCommand, diffCommand, fuzzCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,87 @@
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { counterexampleScript, runCampaign } from "../fuzz/campaign.js";
+import { openPair } from "../fuzz/harness.js";
+import { DEFAULT_EXAMPLE } from "../open-device.js";
+import { type Command, UsageError } from "./command.js";
+import { deviceHelp, deviceOptions } from "./view.js";
+
+const positiveInt = (name: string, text: string, max = Number.MAX_SAFE_INTEGER): number => {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`${name} must be a whole number from 1 to ${max}, not '${text}'`);
+  return Number(text);
+};
+
+export const fuzzCommand: Command = {
+  name: "fuzz",
+  summary: "fuzz a device: table runtime against the reference interpreter",
+  help: `usage: cfgvirt fuzz [--device FILE] [--runs N] [--seed S] [--length L] [--out SCRIPT] [--rules FILE]...
+
+Runs N random guest access sequences (reads and writes of 1, 2 and 4 bytes at
+any offset, biased towards the device's registers and capability boundaries)
+through the table runtime and the reference interpreter side by side. After
+every access the two must agree on the value read, the host's configuration
+bytes and the virtual state; hidden bits must read their constant and host
+bits the rules do not pass through must keep their value.
+
+Prints the seed (to run the same campaign again), the accesses made and the
+accesses per second. On a disagreement, prints the shrunk counterexample as an
+access script that \`cfgvirt replay --device FILE SCRIPT\` runs as it is, and
+exits with status 2. Progress goes to stderr.
+
+${deviceHelp}
+  --runs N        access sequences to run (default 10000)
+  --seed S        fast-check seed (default: random; printed)
+  --length L      longest sequence, in accesses (default 200)
+  --out SCRIPT    also write the counterexample script to SCRIPT
+`,
+  run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { ...deviceOptions, runs: { type: "string" }, seed: { type: "string" }, length: { type: "string" }, out: { type: "string" } },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const runs = values.runs === undefined ? 10000 : positiveInt("--runs", values.runs);
+    const maxLength = values.length === undefined ? 200 : positiveInt("--length", values.length, 100000);
+    let seed: number;
+    if (values.seed === undefined) seed = (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) | 0;
+    else if (/^-?\d+$/.test(values.seed) && Math.abs(Number(values.seed)) < 2 ** 31) seed = Number(values.seed);
+    else throw new UsageError(`--seed must be a 32-bit integer, not '${values.seed}'`);
+    const device = values.device ?? DEFAULT_EXAMPLE;
+    const pair = openPair(device, { rules: values.rules });
+
+    io.out(`device: ${device}\nseed: ${seed}\n`);
+    const tty = (process.stderr as { isTTY?: boolean }).isTTY === true;
+    let lastTenth = -1;
+    const started = performance.now();
+    const progress = (done: number, accesses: number) => {
+      const rate = accesses / Math.max(1e-3, (performance.now() - started) / 1000);
+      const frac = done / runs;
+      if (tty) {
+        const width = 30;
+        const bar = "#".repeat(Math.round(frac * width)).padEnd(width, ".");
+        io.err(`\r[${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${done}/${runs} runs, ${accesses} accesses, ${fmtRate(rate)}/s`);
+      } else if (Math.floor(frac * 10) > lastTenth) {
+        lastTenth = Math.floor(frac * 10);
+        io.err(`fuzz: ${done}/${runs} runs, ${accesses} accesses, ${fmtRate(rate)}/s\n`);
+      }
+    };
+    const result = runCampaign(pair, { runs, seed, maxLength, progress });
+    if (tty) io.err("\n");
+    const rate = result.accesses / Math.max(1e-6, result.seconds);
+    io.out(`runs: ${result.runs}\naccesses: ${result.accesses} (table runtime and reference each)\n`);
+    io.out(`accesses/second: ${Math.round(rate)} (${fmtRate(rate * 60)} a minute)\n`);
+    if (!result.failure) {
+      io.out("result: the table runtime and the reference agree\n");
+      return 0;
+    }
+    const script = counterexampleScript(result, device);
+    io.out(`result: DISAGREEMENT after ${result.failure.shrinks} shrinks\n${result.failure.mismatch.message}\n\ncounterexample (cfgvirt replay --device ${device} SCRIPT):\n${script}`);
+    if (values.out) writeFileSync(values.out, script);
+    return 2;
+  },
+};
+
+function fmtRate(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0);
+}
