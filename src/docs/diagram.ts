@@ -40,6 +40,7 @@ export function patternDefs(): string {
     pat("default", `<path d="M1,1 l6,6 M7,1 l-6,6" stroke="${ink("default")}" stroke-width="1"/>`),
     // default pass (permissive): horizontal lines
     pat("default-pass", `<path d="M0,2 h8 M0,6 h8" stroke="${ink("default-pass")}" stroke-width="1"/>`),
+    `<pattern id="cv-ticks" patternUnits="userSpaceOnUse" x="${MARGIN}" y="${CELL_Y}" width="${BIT_W}" height="${CELL_H}"><path d="M0,0v6M0,${CELL_H - 6}v6" stroke="#222" stroke-width="1.6"/></pattern>`,
     bitNumbers(8),
     bitNumbers(16),
     bitNumbers(32),
@@ -68,23 +69,10 @@ export function registerSvg(reg: RegisterDoc): string {
     const cat = row.category;
     const info = CATEGORY_INFO[cat];
     const tip = `${row.field} ${row.hi === row.lo ? `[${row.lo}]` : `[${row.hi}:${row.lo}]`}: ${row.attribute}, ${row.policy}`;
-    parts.push(
-      `<g class="cv-field cv-${cat}" data-category="${cat}"><title>${esc(tip)}</title>` +
-        `<rect x="${x}" y="${CELL_Y}" width="${w}" height="${CELL_H}" fill="url(#cv-pat-${cat})" stroke="#222" stroke-width="1.2"/>`,
-    );
-    // Bit dividers inside a field.
-    if (row.hi > row.lo) {
-      const d: string[] = [];
-      for (let b = row.hi; b > row.lo; b--) d.push(`M${xOf(b) + BIT_W},${CELL_Y}v6M${xOf(b) + BIT_W},${CELL_Y + CELL_H - 6}v6`);
-      parts.push(`<path d="${d.join("")}" stroke="#222" stroke-width="0.8"/>`);
-    }
-    // The policy as text: a word when it fits, else its letter.
+    parts.push(`<g class="cv-field cv-${cat}"><title>${esc(tip)}</title><rect x="${x}" y="${CELL_Y}" width="${w}" height="${CELL_H}" fill="url(#cv-pat-${cat})"/>`);
+    // The policy as text (a word when it fits, else its letter), with a white halo over the pattern.
     const word = w >= info.label.length * CHAR_W + 10 ? info.label : info.letter;
-    const tw = word.length * CHAR_W + 6;
-    parts.push(
-      `<rect x="${x + w / 2 - tw / 2}" y="${CELL_Y + CELL_H / 2 - 8}" width="${tw}" height="15" rx="3" fill="#fff" fill-opacity="0.9"/>` +
-        `<text x="${x + w / 2}" y="${CELL_Y + CELL_H / 2 + 4}" class="cv-pol">${esc(word)}</text></g>`,
-    );
+    parts.push(`<text x="${x + w / 2}" y="${CELL_Y + CELL_H / 2 + 4}" class="cv-pol">${esc(word)}</text></g>`);
     // Field name below: horizontal if it fits, else turned to read downwards.
     const name = row.reserved ? "reserved" : row.field;
     const cx = x + w / 2;
@@ -97,6 +85,8 @@ export function registerSvg(reg: RegisterDoc): string {
       labelDepth = Math.max(labelDepth, name.length * CHAR_W + 6);
     }
   }
+  // Bit dividers: ticks at every bit boundary along the top and bottom edges.
+  parts.push(`<rect x="${x0}" y="${CELL_Y}" width="${width * BIT_W}" height="${CELL_H}" fill="url(#cv-ticks)" class="cv-ticks"/>`);
   const totalW = width * BIT_W + 2 * MARGIN;
   const totalH = Math.ceil(CELL_Y + CELL_H + 6 + labelDepth);
   const summary = reg.rows.map((r) => `${r.field} ${r.hi === r.lo ? r.lo : `${r.hi}-${r.lo}`} ${CATEGORY_INFO[r.category].label}`).join("; ");

@@ -274,11 +274,14 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.total td { font-weight: bold; border-top: 2px solid #333; }
 tr.uncovered td { font-style: italic; }
 .cat { display: inline-block; padding: 0 .35rem; border: 1px solid #333; border-radius: 3px; white-space: nowrap; }
+${CATEGORIES.map((c) => `.cat-${c} { background: ${STYLE[c].fill}; border-color: ${STYLE[c].ink}; }`).join("\n")}
+table.fields td:nth-child(1), table.fields td:nth-child(2), table.fields td:nth-child(5) { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: .92em; }
 .swatch { vertical-align: middle; }
 .diagram-wrap { overflow-x: auto; margin: .3rem 0; }
 svg.cv-diagram { display: block; max-width: 100%; height: auto; }
 .cv-bitno { font: 10px ui-monospace, "DejaVu Sans Mono", monospace; text-anchor: middle; fill: #333; }
-.cv-pol { font: bold 11px ui-monospace, "DejaVu Sans Mono", monospace; text-anchor: middle; fill: #000; }
+.cv-field rect { stroke: #222; stroke-width: 1.2; } .cv-field path { stroke: #222; stroke-width: .8; fill: none; }
+.cv-pol { font: bold 11px ui-monospace, "DejaVu Sans Mono", monospace; text-anchor: middle; fill: #000; paint-order: stroke; stroke: #fff; stroke-width: 3.5px; stroke-linejoin: round; }
 .cv-name { font: 10.5px ui-monospace, "DejaVu Sans Mono", monospace; text-anchor: middle; fill: #111; }
 .cv-name.cv-turned { text-anchor: start; }
 .facts { margin: .3rem 0; } .facts dt { font-weight: bold; float: left; clear: left; width: 10rem; } .facts dd { margin-left: 10.5rem; }
@@ -299,7 +302,7 @@ function swatch(cat: (typeof CATEGORIES)[number]): string {
 }
 
 function catBadge(r: { category: (typeof CATEGORIES)[number]; policy: string }): string {
-  return `<span class="cat" style="background:${STYLE[r.category].fill};border-color:${STYLE[r.category].ink}">${h(r.policy)}</span>`;
+  return `<span class="cat cat-${r.category}">${h(r.policy)}</span>`;
 }
 
 function htmlTable(cls: string, headers: readonly string[], rows: readonly string[], attrs = ""): string {
@@ -307,11 +310,11 @@ function htmlTable(cls: string, headers: readonly string[], rows: readonly strin
 }
 
 function htmlRow(r: Row): string {
-  return `<tr data-category="${r.category}"><td class="mono">${bitsLabel(r.hi, r.lo)}</td><td class="mono">${h(r.field)}</td><td>${h(r.attribute)}</td><td>${catBadge(r)}</td><td class="mono">${h(r.initial)}</td><td>${h(r.notes.join("; "))}</td></tr>`;
+  return `<tr><td>${bitsLabel(r.hi, r.lo)}</td><td>${h(r.field)}</td><td>${h(r.attribute)}</td><td>${catBadge(r)}</td><td>${h(r.initial)}</td><td>${h(r.notes.join("; "))}</td></tr>`;
 }
 
 function htmlGap(g: GapDoc): string {
-  return `<tr class="uncovered" data-category="${g.category}"><td class="mono">${h(gapBits(g))}</td><td>(uncovered)</td><td>${h(g.attribute)}</td><td>${catBadge(g)}</td><td class="mono">${h(g.initial)}</td><td>${h(g.notes.join("; "))}</td></tr>`;
+  return `<tr class="uncovered"><td>${h(gapBits(g))}</td><td>(uncovered)</td><td>${h(g.attribute)}</td><td>${catBadge(g)}</td><td>${h(g.initial)}</td><td>${h(g.notes.join("; "))}</td></tr>`;
 }
 
 function countTds(c: Counts, extra: number[]): string {

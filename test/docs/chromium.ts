@@ -33,14 +33,14 @@ export interface Browser {
 }
 
 /** Launch chromium with a fresh user-data-dir; every request that leaves the page is refused and recorded. */
-export async function launch(): Promise<Browser & { readonly requests: string[] }> {
+export async function launch(opts: { deviceScaleFactor?: number } = {}): Promise<Browser & { readonly requests: string[] }> {
   const profile = mkdtempSync(join(tmpdir(), "cfgvirt-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1200, height: 900 },
-    deviceScaleFactor: 1,
+    deviceScaleFactor: opts.deviceScaleFactor ?? 1,
   });
   const requests: string[] = [];
   await context.route("**/*", (route) => {

@@ -1,0 +1,30 @@
+// Regenerate the README's picture of a generated register diagram:
+// docs/images/msi-control.png, MSI Message Control as the docs page draws it,
+// rendered by Debian's chromium. Run with `npm run docs:image`.
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { buildDocs, renderHtml } from "../../src/docs/generate.js";
+import { packageRoot } from "../../src/paths.js";
+import { haveChromium, CHROMIUM, launch } from "./chromium.js";
+
+export const README_IMAGE = join(packageRoot, "docs", "images", "msi-control.png");
+export const README_DIAGRAM = "#diagram-lib-msi-control";
+
+export async function renderReadmeImage(path = README_IMAGE): Promise<void> {
+  if (!haveChromium) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  const browser = await launch({ deviceScaleFactor: 2 });
+  try {
+    const page = await browser.context.newPage();
+    await page.setContent(renderHtml(buildDocs()));
+    await page.addStyleTag({ content: `${README_DIAGRAM} { background: #fff; padding: 6px; box-sizing: content-box; }` });
+    mkdirSync(dirname(path), { recursive: true });
+    await page.locator(README_DIAGRAM).screenshot({ path, animations: "disabled" });
+  } finally {
+    await browser.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
+  await renderReadmeImage();
+  console.log(`wrote ${README_IMAGE.slice(packageRoot.length + 1)}`);
+}
