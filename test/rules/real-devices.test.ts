@@ -84,3 +84,54 @@ describe.skipIf(!haveSharedDevices || !haveLspci)("the guest view of every Type 
     expect(shownStd).toEqual(allowedStd.map((p) => p.offset).sort((a, b) => a - b));
   });
 });
+
+/** Class code (base, sub, prog-if) from a dump's text, without the code under test. */
+function dumpClass(path: string): number {
+  const row = readFileSync(path, "utf8").split("\n").find((l) => l.startsWith("00: "))!.slice(4).split(" ");
+  return parseInt(row[11] + row[10] + row[9], 16);
+}
+
+const DEVICE_FILE_BY_CLASS: [number, number, string][] = [
+  [0x020000, 0xffff00, "ethernet controller"],
+  [0x010802, 0xffffff, "nvme controller"],
+  [0x010700, 0xffff00, "sas controller"],
+  [0x0c0300, 0xffffff, "uhci controller"],
+  [0x0c0320, 0xffffff, "ehci controller"],
+  [0x0c0330, 0xffffff, "xhci controller"],
+  [0x030000, 0xff0000, "display controller"],
+];
+
+describe.skipIf(!haveSharedDevices)("the shipped device files", () => {
+  it.each(type0.map((p) => [basename(p), p]))("%s is governed by its class's device file", (_name, path) => {
+    const cls = dumpClass(path);
+    const expected = DEVICE_FILE_BY_CLASS.find(([v, m]) => (cls & m) === v)?.[2];
+    expect(expected, `no shipped device file for class ${hex(cls)}`).toBeDefined();
+    const { tables } = openDevice(path);
+    expect(tables.policy.name).toBe(expected);
+    expect(tables.policy.source.path).toMatch(/rules\/devices\//);
+  });
+
+  it.each(type0.filter((p) => (dumpClass(p) & 0xffff00) === 0x0c0300).map((p) => [basename(p), p]))(
+    "%s: the USB controller's SBRN (60h) reads as on the host, and writes to it are dropped",
+    (_name, path) => {
+      const { device, host } = openDevice(path);
+      const sbrn = host.read32(0x60 >> 2) & 0xff;
+      expect(sbrn).not.toBe(0);
+      expect(device.read(0x60, 1)).toBe(sbrn);
+      device.write(0x60, 1, 0);
+      expect(host.read32(0x60 >> 2) & 0xff).toBe(sbrn);
+    },
+  );
+
+  it("the GPU device file shows vendor capabilities and keeps Resizable BAR and SR-IOV hidden", () => {
+    const gpus = type0.filter((p) => dumpClass(p) >>> 16 === 0x03);
+    expect(gpus.length).toBeGreaterThan(0);
+    for (const path of gpus) {
+      const { tables } = openDevice(path);
+      for (const p of tables.placed) {
+        if (p.template.name === "vendor_specific" || p.template.name === "vsec") expect(p.visible, `${p.template.name} in ${basename(path)}`).toBe(true);
+        if (p.template.name === "rebar" || p.template.name === "sriov") expect(p.visible).toBe(false);
+      }
+    }
+  });
+});
