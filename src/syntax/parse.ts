@@ -174,6 +174,9 @@ semantics.addOperation<unknown>("ast", {
       span: span(this),
     } satisfies A.Device;
   },
+  DeviceItem(stmt, _semi) {
+    return stmt.ast();
+  },
   MatchIds(ids, _kw, sub) {
     const [vendor, device] = ids.ast() as [number | undefined, number | undefined];
     const s = optional(sub, (n) => n.ast() as [number | undefined, number | undefined]);

@@ -139,3 +139,14 @@ describe("selectors that match nothing", () => {
     expect(e.message).toMatch(/help: capabilities with rules: .*std_a.*std_b.*std_c/);
   });
 });
+
+describe("device file syntax", () => {
+  it("statements may be separated by semicolons on one line", () => {
+    const c = compileRuleText("semi.rules", 'device "x" match 8086:10c9 { allow dsn, sriov; hide ari; bar 0 size 128K; permissive }\n');
+    const d = c.devices.find((p) => p.name === "x")!;
+    expect([...d.allow]).toEqual(["dsn", "sriov"]);
+    expect([...d.hide]).toEqual(["ari"]);
+    expect(d.barSizes[0]).toBe(128 * 1024);
+    expect(d.permissive).toBe(true);
+  });
+});
