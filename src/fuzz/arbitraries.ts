@@ -19,12 +19,12 @@ export interface AccessProfile {
 export function accessProfile(ref: ReferenceDevice): AccessProfile {
   const hot = new Set<number>([0x00, 0x04, 0x06, 0x10, 0x30, 0x34, 0x3c, 0x3f, 0x40, 0xfc, 0xff, 0x100, 0x104, 0xffc, 0xfff]);
   for (const p of ref.placements) {
-    hot.add(p.offset);
-    hot.add(p.offset + p.size);
-    hot.add(p.offset + p.size - 1);
+    hot.add(p.base);
+    hot.add(p.base + p.size);
+    hot.add(p.base + p.size - 1);
     const walk = (body: typeof p.layout.body) => {
       for (const s of body) {
-        if (s.kind === "register") hot.add(p.offset + s.offset.value);
+        if (s.kind === "register") hot.add(p.base + s.offset.value);
         else {
           walk(s.then);
           walk(s.otherwise);

@@ -3,11 +3,13 @@
 // benchmark's baseline.
 //
 // It shares no lowering code with the table runtime (src/compile/lower.ts,
-// src/runtime/attach.ts, src/runtime/bars.ts). At attach it walks the AST of
-// every layout (registers, fields, `when` guards, overrides from the device
-// policy) and records, for each of the 32768 bits of configuration space, the
-// field that governs it; every access then evaluates that field's attribute and
-// policy bit by bit. Capability discovery is a host fact, taken from chains.ts.
+// src/runtime/attach.ts, src/runtime/bars.ts) and keeps no per-bit or per-dword
+// tables. At attach it places layouts (capability discovery is a host fact,
+// from chains.ts), evaluates `when` guards against the hardware once, sizes the
+// BARs, and computes the initial virtual values (state, not masks). Every
+// access then finds, for each byte, the register of the AST that covers it by
+// walking the placed layouts, and for each bit the field, and applies that
+// field's attribute and policy (after the device policy's overrides).
 //
 // Semantics (the table runtime's, as documented in virtual-device.ts/attach.ts):
 // - pass: the guest reads the hardware bit; emulate/trap/hide: the virtual bit.
@@ -53,13 +55,6 @@ export interface BitRule {
   /** The guest always reads the initial (constant) value: hide, default deny, past the device. */
   readonly hidden: boolean;
   readonly hook: HookName | undefined;
-}
-
-export interface ReferencePlacement {
-  readonly layout: A.Layout;
-  readonly offset: number;
-  readonly size: number;
-  readonly visible: boolean;
 }
 
 export interface ReferenceOptions {
@@ -172,19 +167,43 @@ function impliedBarSize(low: number, high: number): number {
   return 0;
 }
 
+/** A layout placed on this device, with the registers present (guards evaluated, within its size). */
+export interface ReferencePlacement {
+  readonly layout: A.Layout;
+  readonly base: number;
+  readonly size: number;
+  readonly visible: boolean;
+  readonly registers: readonly A.Register[];
+  readonly overrides: ReadonlyMap<string, { readonly policy: A.Policy }> | undefined;
+}
+
+/** Who governs one byte, found by walking the placed layouts. */
+type Owner =
+  | { readonly kind: "field"; readonly placed: ReferencePlacement; readonly register: A.Register }
+  | { readonly kind: "rule"; readonly rule: BitRule }
+  | { readonly kind: "bar"; readonly writable: number }
+  | { readonly kind: "rom"; readonly placed: ReferencePlacement; readonly register: A.Register };
+
+const BAR_WRITABLE: BitRule = { what: "BAR address", view: "virtual", guestWrite: "set", toHardware: false, zeroOnHardwareWrite: false, hidden: false, hook: "bar" };
+const BAR_FIXED: BitRule = { what: "BAR flags/size", view: "virtual", guestWrite: "ignore", toHardware: false, zeroOnHardwareWrite: false, hidden: false, hook: "bar" };
+const EXT_HEAD: BitRule = { what: "extended chain head", view: "virtual", guestWrite: "ignore", toHardware: false, zeroOnHardwareWrite: false, hidden: false, hook: undefined };
+
 export class ReferenceDevice {
   readonly shadow = new Uint32Array(1024);
   readonly initialShadow = new Uint32Array(1024);
   readonly hardware: HardwareBehaviour;
   readonly policy: DevicePolicy;
   readonly placements: ReferencePlacement[] = [];
-  private readonly bits: (BitRule | undefined)[] = new Array(32768).fill(undefined);
-  private readonly hookAt: (HookName | undefined)[] = new Array(1024).fill(undefined);
+  /** Offset of the first visible extended capability when 0x100 itself is hidden. */
+  private extHead: number | undefined;
+  /** BAR registers by dword: the address bits a guest may write (sizing result). */
+  private readonly bars = new Map<number, number>();
+  private rom: { readonly dword: number; readonly address: number } | undefined;
   private readonly onHook: HookHandler | undefined;
+  private readonly fieldRules = new Map<A.Field | A.Layout, BitRule>();
 
   constructor(compiled: CompiledRules, readonly host: HostDevice, opts: ReferenceOptions = {}) {
     this.onHook = opts.onHook;
-    const hostBits = host.size * 8;
     const b0 = (o: number) => (host.read32(o >> 2) >>> ((o & 3) * 8)) & 0xff;
     const identity = {
       vendor: b0(0) | (b0(1) << 8),
@@ -204,34 +223,20 @@ export class ReferenceDevice {
     const header = layouts.find((l) => l.layoutKind === "header" && l.id.value === headerType);
     if (!header) throw new CfgvirtError([error("A002", `no rules describe header type ${headerType} (reference)`)]);
 
-    // Hardware facts, as the simulated device behaves: per bit, from every
-    // placed layout, shown or not.
-    const writable = new Uint32Array(1024);
-    const w1c = new Uint32Array(1024);
-    const rsvdz = new Uint32Array(1024);
-    const hwDescribed = new Uint8Array(32768);
-    this.hardware = { writable, w1c, rsvdz };
-    const describe = (k: number, attribute: A.Attribute) => {
-      const b = behaviourOf(attribute);
-      const m = (1 << (k & 31)) >>> 0;
-      if (b === "write") writable[k >> 5] |= m;
-      if (b === "w1c") w1c[k >> 5] |= m;
-      if (b === "rsvdz") rsvdz[k >> 5] |= m;
-      hwDescribed[k] = 1;
-    };
-    const setInit = (k: number, bit: number) => {
-      const m = (1 << (k & 31)) >>> 0;
-      this.initialShadow[k >> 5] = bit ? this.initialShadow[k >> 5] | m : this.initialShadow[k >> 5] & ~m;
-    };
-    const hwBit = (k: number) => (host.read32(k >> 5) >>> (k & 31)) & 1;
-
     // Placement: header, then capabilities in chain order.
     const notes: string[] = [];
     const found: FoundCapability[] = [...walkStandard(host, notes), ...walkExtended(host, notes)];
     const claimed = new Uint8Array(4096).fill(1, 0, 64);
     const visibleStd: number[] = [];
     const visibleExt: number[] = [];
-    this.placements.push({ layout: header, offset: 0, size: 64, visible: true });
+    const place = (layout: A.Layout, base: number, size: number, visible: boolean) => {
+      const registers = presentRegisters(layout.body, layout, host, base).filter((r) => {
+        const dwordStart = Math.floor(r.offset.value / 4) * 4;
+        return dwordStart < size && base + dwordStart < host.size;
+      });
+      this.placements.push({ layout, base, size, visible, registers, overrides: policy.overrides.get(layout.name.name) });
+    };
+    place(header, 0, 64, true);
     for (const f of found) {
       const layout = layouts.find((l) => l.layoutKind === f.kind && l.id.value === f.id);
       if (!layout) continue;
@@ -243,7 +248,7 @@ export class ReferenceDevice {
         claimed.fill(1, f.offset, f.offset + size);
         (f.kind === "capability" ? visibleStd : visibleExt).push(f.offset);
       }
-      this.placements.push({ layout, offset: f.offset, size, visible });
+      place(layout, f.offset, size, visible);
     }
     const link = (name: string, layout: A.Layout, offset: number): number => {
       if (name === "first_cap") return visibleStd[0] ?? 0;
@@ -251,166 +256,222 @@ export class ReferenceDevice {
       const chain = layout.layoutKind === "extended" ? visibleExt : visibleStd;
       return chain[chain.indexOf(offset) + 1] ?? 0;
     };
+    if (visibleExt.length > 0 && visibleExt[0] !== 0x100) this.extHead = visibleExt[0];
 
+    // Hardware facts, as the simulated device behaves: per bit, from every
+    // placed layout, shown or not; bits no layout describes are plain RW.
+    const writable = new Uint32Array(1024);
+    const w1c = new Uint32Array(1024);
+    const rsvdz = new Uint32Array(1024);
+    this.hardware = { writable, w1c, rsvdz };
+    const described = new Uint8Array(4096);
+    const describe = (k: number, attribute: A.Attribute) => {
+      const b = behaviourOf(attribute);
+      const m = (1 << (k & 31)) >>> 0;
+      if (b === "write") writable[k >> 5] |= m;
+      if (b === "w1c") w1c[k >> 5] |= m;
+      if (b === "rsvdz") rsvdz[k >> 5] |= m;
+      described[k >> 3] = 1;
+    };
+    const setInit = (k: number, bit: number) => {
+      const m = (1 << (k & 31)) >>> 0;
+      this.initialShadow[k >> 5] = bit ? this.initialShadow[k >> 5] | m : this.initialShadow[k >> 5] & ~m;
+    };
+    const hwBit = (k: number) => (host.read32(k >> 5) >>> (k & 31)) & 1;
     for (const p of this.placements) {
-      const { layout, offset: base, size, visible } = p;
-      const overrides = policy.overrides.get(layout.name.name);
-      for (const reg of presentRegisters(layout.body, layout, host, base)) {
-        const dwordStart = Math.floor(reg.offset.value / 4) * 4;
-        if (dwordStart >= size || base + dwordStart >= host.size) continue;
+      for (const reg of p.registers) {
         for (const field of reg.fields) {
-          const pol = (field.name !== undefined ? overrides?.get(`${reg.name.name}.${field.name}`)?.policy : undefined) ?? field.policy;
-          const rule = ruleFor(`${layout.name.name}.${reg.name.name}.${field.name ?? "-"}`, field.attribute, pol);
+          const pol = this.policyOf(p, reg, field);
           for (let i = field.lo; i <= field.hi; i++) {
-            const k = (base + reg.offset.value) * 8 + i;
+            const k = (p.base + reg.offset.value) * 8 + i;
             describe(k, field.attribute);
-            if (!visible) continue;
-            this.bits[k] = rule;
-            if (rule.hook) this.hookAt[k >> 5] = rule.hook;
+            if (!p.visible) continue;
             const j = i - field.lo;
             if (pol.kind === "hide") setInit(k, bitOf(pol.value, j));
             else if (pol.kind === "emulate" || pol.kind === "trap") {
               const init = pol.init;
-              setInit(k, init.kind === "hw" ? hwBit(k) : init.kind === "const" ? bitOf(init.value, j) : bitOf(link(init.link, layout, base), j));
+              setInit(k, init.kind === "hw" ? hwBit(k) : init.kind === "const" ? bitOf(init.value, j) : bitOf(link(init.link, p.layout, p.base), j));
             }
           }
         }
       }
-      // Bytes of the layout no register (of this or an earlier layout) describes.
-      const rest = layout.rest;
+      const rest = p.layout.rest;
       if (!rest) continue;
-      const rule = ruleFor(`${layout.name.name}.rest`, rest.attribute, rest.policy);
-      for (let b = base; b < base + size && b < host.size; b++) {
-        let described = false;
-        for (let i = 0; i < 8; i++) if (hwDescribed[b * 8 + i]) described = true;
-        if (described) continue;
+      for (let b = p.base; b < p.base + p.size && b < host.size; b++) {
+        if (described[b]) continue;
         for (let i = 0; i < 8; i++) {
-          const k = b * 8 + i;
-          describe(k, rest.attribute);
-          if (!visible) continue;
-          this.bits[k] = rule;
-          setInit(k, rest.policy.kind === "emulate" && rest.policy.init.kind === "hw" ? hwBit(k) : 0);
+          describe(b * 8 + i, rest.attribute);
+          if (p.visible && rest.policy.kind === "emulate" && rest.policy.init.kind === "hw") setInit(b * 8 + i, hwBit(b * 8 + i));
         }
       }
     }
-
-    // The first extended capability hidden: 0x100 reads as ID 0, version 0, linking on.
-    if (visibleExt.length > 0 && visibleExt[0] !== 0x100) {
-      const rule: BitRule = { what: "extended chain head", view: "virtual", guestWrite: "ignore", toHardware: false, zeroOnHardwareWrite: false, hidden: false, hook: undefined };
-      for (let i = 0; i < 32; i++) {
-        this.bits[0x100 * 8 + i] = rule;
-        setInit(0x100 * 8 + i, bitOf(visibleExt[0] * 2 ** 20, i));
-      }
-      this.hookAt[0x40] = undefined;
-    }
-
-    this.attachBars(opts, policy);
-
-    // Device-specific bytes the device file passes through.
-    for (const r of policy.passBytes) {
-      const b = behaviourOf(r.attribute);
-      const rule: BitRule = { what: `pass ${r.first}..${r.last}`, view: "pass", guestWrite: "ignore", toHardware: b === "write" || b === "w1c", zeroOnHardwareWrite: false, hidden: false, hook: undefined };
-      for (let byte = r.first; byte <= r.last; byte++) {
-        let taken = false;
-        for (let i = 0; i < 8; i++) if (this.bits[byte * 8 + i]) taken = true;
-        if (!taken) for (let i = 0; i < 8; i++) this.bits[byte * 8 + i] = rule;
-      }
-    }
-    // Everything else: past the device, permissive, or denied.
-    for (let k = 0; k < 32768; k++) {
-      if (!hwDescribed[k]) writable[k >> 5] |= (1 << (k & 31)) >>> 0;
-      if (this.bits[k]) continue;
-      this.bits[k] = k >= hostBits ? ABSENT : policy.permissive ? PERMISSIVE : DENY;
-      setInit(k, 0);
-    }
+    if (this.extHead !== undefined) this.initialShadow[0x40] = (this.extHead * 2 ** 20) >>> 0;
+    this.sizeBars(opts, policy);
+    for (let b = 0; b < 4096; b++) if (!described[b]) writable[b >> 2] |= (0xff << ((b & 3) * 8)) >>> 0;
     this.shadow.set(this.initialShadow);
   }
 
-  /** BARs and the ROM BAR: virtual; the writable address bits follow each BAR's size. */
-  private attachBars(opts: ReferenceOptions, policy: DevicePolicy): void {
-    const hooked = (d: number, hook: HookName) => this.hookAt[d] === hook;
+  private policyOf(p: ReferencePlacement, reg: A.Register, field: A.Field): A.Policy {
+    return (field.name !== undefined ? p.overrides?.get(`${reg.name.name}.${field.name}`)?.policy : undefined) ?? field.policy;
+  }
+
+  /** BARs and the ROM BAR: the writable address bits follow each BAR's size. */
+  private sizeBars(opts: ReferenceOptions, policy: DevicePolicy): void {
     const value = (d: number) => this.host.read32(d) >>> 0;
-    const setBits = (d: number, rule: (i: number) => BitRule, init: number, hwWritable: number) => {
-      for (let i = 0; i < 32; i++) this.bits[d * 32 + i] = rule(i);
-      this.initialShadow[d] = init >>> 0;
-      this.hardware.writable[d] = hwWritable >>> 0;
-    };
-    const barRule = (writableBit: boolean): BitRule => ({
-      what: "BAR", view: "virtual", guestWrite: writableBit ? "set" : "ignore", toHardware: false, zeroOnHardwareWrite: false, hidden: false, hook: "bar",
-    });
     const sizeOf = (n: number, low: number, high: number) => opts.barSizes?.[n] ?? policy.barSizes[n] ?? impliedBarSize(low, high);
+    const set = (d: number, w: number, flags: number) => {
+      this.bars.set(d, w >>> 0);
+      this.initialShadow[d] = (value(d) & (w | flags)) >>> 0;
+      this.hardware.writable[d] = w >>> 0;
+    };
     for (let d = 4; d < 16; d++) {
-      if (!hooked(d, "bar")) continue;
+      if (this.hookOf(d) !== "bar") continue;
       const n = d - 4;
       const v = value(d);
       if (v & 1) {
         const size = sizeOf(n, v & 0xfffffffc, 0);
         let w = 0;
         if (size >= 4) for (let i = 2; i < 32; i++) if (2 ** i >= size) w = (w | (1 << i)) >>> 0;
-        const flags = size ? 3 : 0;
-        setBits(d, (i) => barRule(bitOf(w, i) === 1), v & (w | flags), w);
+        set(d, w, size ? 3 : 0);
         continue;
       }
-      const is64 = ((v >>> 1) & 3) === 2 && d + 1 < 16 && hooked(d + 1, "bar");
+      const is64 = ((v >>> 1) & 3) === 2 && d + 1 < 16 && this.hookOf(d + 1) === "bar";
       const high = is64 ? value(d + 1) : 0;
       const size = sizeOf(n, v & 0xfffffff0, high);
-      const flags = size ? 0xf : 0;
       // Address bit i (of 64) is writable when 2^i >= size.
       let lo = 0;
       let hi = 0;
-      if (size >= 16) for (let i = 4; i < 32; i++) if (2 ** i >= size) lo = (lo | (1 << i)) >>> 0;
+      if (size >= 16 && size < 2 ** 32) for (let i = 4; i < 32; i++) if (2 ** i >= size) lo = (lo | (1 << i)) >>> 0;
       if (size > 0) for (let i = 0; i < 32; i++) if (2 ** (32 + i) >= size) hi = (hi | (1 << i)) >>> 0;
-      if (!is64) {
-        if (size >= 2 ** 32) lo = 0;
-        setBits(d, (i) => barRule(bitOf(lo, i) === 1), v & (lo | flags), lo);
-        continue;
-      }
-      setBits(d, (i) => barRule(bitOf(lo, i) === 1), v & (lo | flags), lo);
-      setBits(d + 1, (i) => barRule(bitOf(hi, i) === 1), high & hi, hi);
-      d++;
+      set(d, lo, size ? 0xf : 0);
+      if (is64) set(++d, hi, 0);
     }
     for (let d = 0; d < 16; d++) {
-      if (!hooked(d, "rom")) continue;
+      if (this.hookOf(d) !== "rom") continue;
       const v = value(d);
       const size = opts.romSize ?? policy.romSize ?? impliedBarSize(v & 0xfffff800, 0);
-      let addr = 0;
-      if (size >= 2048) for (let i = 11; i < 32; i++) if (2 ** i >= size) addr = (addr | (1 << i)) >>> 0;
-      for (let i = 1; i < 32; i++) {
-        const k = d * 32 + i;
-        const old = this.bits[k]!;
-        const inAddr = bitOf(addr, i) === 1;
-        this.bits[k] = { ...old, guestWrite: inAddr && old.view === "virtual" ? "set" : "ignore" };
-        const m = (1 << i) >>> 0;
-        this.initialShadow[d] = inAddr && bitOf(v, i) ? this.initialShadow[d] | m : this.initialShadow[d] & ~m;
+      let address = 0;
+      if (size >= 2048) for (let i = 11; i < 32; i++) if (2 ** i >= size) address = (address | (1 << i)) >>> 0;
+      this.rom = { dword: d, address };
+      this.initialShadow[d] = ((this.initialShadow[d] & 1) | (v & address)) >>> 0;
+      this.hardware.writable[d] = ((this.hardware.writable[d] & 1) | address) >>> 0;
+    }
+  }
+
+  /** The hook a write to dword `d` runs: the last trapped field of the dword, in layout order. */
+  private hookOf(d: number): HookName | undefined {
+    if (this.extHead !== undefined && d === 0x40) return undefined;
+    let hook: HookName | undefined;
+    for (const p of this.placements) {
+      if (!p.visible) continue;
+      for (const reg of p.registers) {
+        if ((p.base + reg.offset.value) >> 2 !== d) continue;
+        for (const f of reg.fields) {
+          const pol = this.policyOf(p, reg, f);
+          if (pol.kind === "trap") hook = pol.hook.name as HookName;
+        }
       }
-      this.hardware.writable[d] = ((this.hardware.writable[d] & 1) | addr) >>> 0;
+    }
+    return hook;
+  }
+
+  /** Who governs byte `b`: walk the layouts placed on the device. */
+  private ownerOf(b: number): Owner {
+    if (this.extHead !== undefined && b >= 0x100 && b < 0x104) return { kind: "rule", rule: EXT_HEAD };
+    const bar = this.bars.get(b >> 2);
+    if (bar !== undefined) return { kind: "bar", writable: bar };
+    const ps = this.placements;
+    for (const p of ps) {
+      if (!p.visible) continue;
+      for (const register of p.registers) {
+        const start = p.base + register.offset.value;
+        if (b >= start && b < start + register.width / 8) {
+          return this.rom && this.rom.dword === b >> 2 ? { kind: "rom", placed: p, register } : { kind: "field", placed: p, register };
+        }
+      }
+    }
+    // A layout's `rest`: its bytes no register of it, or of a layout placed before it, describes.
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i];
+      if (!p.visible || !p.layout.rest || b < p.base || b >= p.base + p.size || b >= this.host.size) continue;
+      let described = false;
+      for (let j = 0; j <= i && !described; j++) {
+        for (const r of ps[j].registers) {
+          const start = ps[j].base + r.offset.value;
+          if (b >= start && b < start + r.width / 8) described = true;
+        }
+      }
+      if (!described) return { kind: "rule", rule: this.restRule(p.layout) };
+    }
+    for (const r of this.policy.passBytes) {
+      if (b < r.first || b > r.last) continue;
+      const w = behaviourOf(r.attribute);
+      return { kind: "rule", rule: { what: `pass ${r.first}..${r.last}`, view: "pass", guestWrite: "ignore", toHardware: w === "write" || w === "w1c", zeroOnHardwareWrite: false, hidden: false, hook: undefined } };
+    }
+    if (b >= this.host.size) return { kind: "rule", rule: ABSENT };
+    return { kind: "rule", rule: this.policy.permissive ? PERMISSIVE : DENY };
+  }
+
+  private restRule(layout: A.Layout): BitRule {
+    let r = this.fieldRules.get(layout);
+    if (!r) this.fieldRules.set(layout, (r = ruleFor(`${layout.name.name}.rest`, layout.rest!.attribute, layout.rest!.policy)));
+    return r;
+  }
+
+  /** The rule of bit `bit` (0..7) of byte `b`, given the byte's owner. */
+  private ruleOf(owner: Owner, b: number, bit: number): BitRule {
+    switch (owner.kind) {
+      case "rule":
+        return owner.rule;
+      case "bar":
+        return (owner.writable >>> ((b & 3) * 8 + bit)) & 1 ? BAR_WRITABLE : BAR_FIXED;
+      case "field":
+      case "rom": {
+        const { placed: p, register: reg } = owner;
+        const i = (b - p.base - reg.offset.value) * 8 + bit;
+        const field = reg.fields.find((f) => f.lo <= i && i <= f.hi)!;
+        let r = this.fieldRules.get(field);
+        if (!r) {
+          r = ruleFor(`${p.layout.name.name}.${reg.name.name}.${field.name ?? "-"}`, field.attribute, this.policyOf(p, reg, field));
+          this.fieldRules.set(field, r);
+        }
+        if (owner.kind === "rom") {
+          // ROM BAR: above the enable bit, only the address bits the ROM's size leaves are writable.
+          const k = (b & 3) * 8 + bit;
+          if (k > 0) return { ...r, guestWrite: r.view === "virtual" && (this.rom!.address >>> k) & 1 ? "set" : "ignore" };
+        }
+        return r;
+      }
     }
   }
 
   /** The rule that governs bit `bit` of byte `offset`. */
   ruleAt(offset: number, bit: number): BitRule {
-    return this.bits[offset * 8 + bit]!;
+    return this.ruleOf(this.ownerOf(offset), offset, bit);
+  }
+
+  private maskOf(d: number, test: (r: BitRule) => boolean): number {
+    let m = 0;
+    for (let byte = 0; byte < 4; byte++) {
+      const owner = this.ownerOf(d * 4 + byte);
+      for (let i = 0; i < 8; i++) if (test(this.ruleOf(owner, d * 4 + byte, i))) m |= 1 << (byte * 8 + i);
+    }
+    return m >>> 0;
   }
 
   /** Bits of dword `d` the guest always reads as their initial value. */
   hiddenMask(d: number): number {
-    let m = 0;
-    for (let i = 0; i < 32; i++) if (this.bits[d * 32 + i]!.hidden) m |= 1 << i;
-    return m >>> 0;
+    return this.maskOf(d, (r) => r.hidden);
   }
 
   /** Bits of dword `d` whose guest value reaches the hardware. */
   passedWritableMask(d: number): number {
-    let m = 0;
-    for (let i = 0; i < 32; i++) if (this.bits[d * 32 + i]!.toHardware) m |= 1 << i;
-    return m >>> 0;
+    return this.maskOf(d, (r) => r.toHardware);
   }
 
   /** Bits of dword `d` the guest reads from the hardware. */
   passedMask(d: number): number {
-    let m = 0;
-    for (let i = 0; i < 32; i++) if (this.bits[d * 32 + i]!.view === "pass") m |= 1 << i;
-    return m >>> 0;
+    return this.maskOf(d, (r) => r.view === "pass");
   }
 
   read(offset: number, size: number): number {
@@ -425,9 +486,10 @@ export class ReferenceDevice {
   private readByte(offset: number): number {
     const hw = this.host.read32(offset >> 2) >>> ((offset & 3) * 8);
     const virt = this.shadow[offset >> 2] >>> ((offset & 3) * 8);
+    const owner = this.ownerOf(offset);
     let v = 0;
     for (let i = 0; i < 8; i++) {
-      const rule = this.bits[offset * 8 + i]!;
+      const rule = this.ruleOf(owner, offset, i);
       const bit = rule.view === "pass" ? (hw >>> i) & 1 : (virt >>> i) & 1;
       v |= bit << i;
     }
@@ -450,12 +512,12 @@ export class ReferenceDevice {
     for (let j = 0; j < size; j++) {
       const byte = offset + j;
       const guest = Math.floor(value / 2 ** (8 * j)) % 256;
+      const owner = this.ownerOf(byte);
       let reaches = false;
       for (let i = 0; i < 8; i++) {
-        const k = byte * 8 + i;
-        const rule = this.bits[k]!;
+        const rule = this.ruleOf(owner, byte, i);
         const g = (guest >>> i) & 1;
-        const m = (1 << (k & 31)) >>> 0;
+        const m = (1 << ((byte & 3) * 8 + i)) >>> 0;
         if (rule.guestWrite === "set") this.shadow[d] = g ? this.shadow[d] | m : this.shadow[d] & ~m;
         else if (rule.guestWrite === "clear-on-1" && g) this.shadow[d] &= ~m;
         if (rule.toHardware) reaches = true;
@@ -464,16 +526,16 @@ export class ReferenceDevice {
       const hw = (this.host.read32(d) >>> ((byte & 3) * 8)) & 0xff;
       let out = 0;
       for (let i = 0; i < 8; i++) {
-        const rule = this.bits[byte * 8 + i]!;
+        const rule = this.ruleOf(owner, byte, i);
         const bit = rule.toHardware ? (guest >>> i) & 1 : rule.zeroOnHardwareWrite ? 0 : (hw >>> i) & 1;
         out |= bit << i;
       }
       this.host.write(byte, 1, out);
     }
-    const hook = this.hookAt[d];
-    if (hook && this.onHook) {
+    const hook = this.onHook ? this.hookOf(d) : undefined;
+    if (hook) {
       const enable = size === 4 ? -1 : (2 ** (size * 8) - 1) * 2 ** ((offset & 3) * 8);
-      this.onHook(this as unknown as VirtualDevice, hook, d, enable | 0);
+      this.onHook!(this as unknown as VirtualDevice, hook, d, enable | 0);
     }
   }
 
