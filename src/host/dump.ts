@@ -64,7 +64,7 @@ export function parseLspciDump(path: string, text: string): ConfigDump {
     lastLine = n;
   }
   if (ds.length === 0 && !VALID_SIZES.includes(next)) {
-    ds.push(error("D005", `dump holds ${next} bytes; expected 64, 256 or 4096`, next > 0 ? spanOfLine(source, lastLine) : undefined,
+    ds.push(error("D005", `dump holds ${next} bytes; expected 64, 256 or 4096`, spanOfLine(source, Math.max(1, lastLine)),
       "capture with `lspci -x` (64 bytes), `-xxx` (256) or `-xxxx` (4096)"));
   }
   if (ds.length > 0) throw new CfgvirtError(ds);
