@@ -107,6 +107,7 @@ export class Machine {
     const opened = openSource(source, { ...opts, listener: this.listener, log: this.prefixed(name) });
     const domain = opts.hostRequesterId ?? this.freshRequesterId();
     const fn = new PassThroughFunction(name, opened, domain);
+    this.msi.quiesce(fn);
     this.iommu.createDomain(domain);
     this.byDevice.set(opened.device, fn);
     port.child = fn;

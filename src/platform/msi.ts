@@ -112,6 +112,17 @@ export class MsiMediator {
     }
   }
 
+  /**
+   * Put a newly assigned function's host interrupts in a known state: MSI and
+   * MSI-X off, Function Mask clear. A host driver may have left either on (the
+   * real dumps were captured with MSI-X enabled), pointing at host addresses
+   * no route knows.
+   */
+  quiesce(fn: PassThroughFunction): void {
+    if (fn.msi !== undefined) fn.host.write(fn.msi + 2, 2, readHardware(fn.host, fn.msi + 2, 2) & ~1);
+    if (fn.msix !== undefined) fn.host.write(fn.msix + 2, 2, readHardware(fn.host, fn.msix + 2, 2) & ~0xc000);
+  }
+
   /** Turn host MSI and MSI-X off and drop every route (reset, removal). */
   teardown(fn: PassThroughFunction): void {
     this.hostMsiOff(fn);
