@@ -22,7 +22,7 @@ const access = fc.record({
   value: fc.integer({ min: 0, max: 0xffffffff }),
 });
 /** CF8 can only express accesses within one dword: align like a CPU does for port I/O. */
-const fitted = (a: { offset: number; size: number }) => ({ ...a, offset: a.offset - ((a.offset & 3) + a.size > 4 ? (a.offset & 3) : 0) });
+const fitted = <A extends { offset: number; size: number }>(a: A): A => ({ ...a, offset: a.offset - ((a.offset & 3) + a.size > 4 ? (a.offset & 3) : 0) });
 
 describe("ECAM", () => {
   it("decodes base + (bus << 20 | device << 15 | function << 12 | offset)", () => {

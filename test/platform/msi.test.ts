@@ -177,3 +177,18 @@ describe("MSI-X", () => {
     expect(m.hostVectors.size).toBe(0);
   });
 });
+
+describe("function-level reset", () => {
+  it("FLR resets the virtual state, turns host MSI off and drops the route", () => {
+    const { m, fn } = setup();
+    guestEnablesMsi(m);
+    expect(m.hostVectors.size).toBeGreaterThan(0);
+    cf8Write(m, 1, 0, 0, 0x80 + 8, 2, 0x8000); // PCIe Device Control: Initiate FLR
+    expect(cf8Read(m, 1, 0, 0, MSI + 2, 2) & 1).toBe(0);
+    expect(cf8Read(m, 1, 0, 0, MSI + 4, 4)).toBe(0);
+    expect(readHardware(fn.host, MSI + 2, 2) & 1).toBe(0);
+    expect(m.hostVectors.size).toBe(0);
+    m.signal(fn, 0);
+    expect(m.guestInterrupts.messages).toEqual([]);
+  });
+});
