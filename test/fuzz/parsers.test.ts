@@ -25,8 +25,6 @@ function positioned(what: string, f: () => unknown): void {
     if (!(e instanceof CfgvirtError)) throw new Error(`${what}: threw ${(e as Error)?.stack ?? e}`);
     expect(e.diagnostics.length, what).toBeGreaterThan(0);
     for (const d of e.diagnostics) {
-      // Known gap, pinned by its own failing test below: a dump with no rows has no position.
-      if (!d.span && d.code === "D005" && /holds 0 bytes/.test(d.message)) continue;
       if (!d.span) throw new Error(`${what}: diagnostic without a position: ${formatDiagnostic(d)}`);
       const text = formatDiagnostic(d);
       expect(text).toMatch(/^[^\n]+:\d+:\d+: error\[[A-Z]\d{3}\]: /);
