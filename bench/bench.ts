@@ -106,7 +106,7 @@ const reference = measure((n) => runReference(pair.ref, trace, n), 2, TRACE / 4)
 const ratio = table / reference;
 const m = (n: number) => `${(n / 1e6).toFixed(2)}M`;
 console.log(`device: ${device}`);
-console.log(`trace: ${TRACE} accesses (70% reads, 30% writes; sizes 1/2/4; ${registers.length / 1} register dwords + 10% anywhere)`);
+console.log(`trace: ${TRACE} accesses (70% reads, 30% writes; sizes 1/2/4, aligned; offsets from ${registers.length} register dwords, 10% anywhere)`);
 console.log(`table runtime:         ${m(table)} accesses/s (${(1e9 / table).toFixed(1)} ns each)`);
 console.log(`reference interpreter: ${m(reference)} accesses/s (${(1e9 / reference).toFixed(1)} ns each)`);
 console.log(`ratio: ${ratio.toFixed(1)}x  (targets: table >= 50M/s, ratio >= 20x)`);
