@@ -2,14 +2,17 @@
 // every bit, taken from the spec attributes in the rules.
 import { CONFIG_DWORDS, type HardwareBehaviour, type HostDevice } from "./host.js";
 
+const ALL_ONES = new Uint32Array(CONFIG_DWORDS).fill(0xffffffff);
+
 export class SimulatedDevice implements HostDevice {
   readonly words = new Uint32Array(CONFIG_DWORDS);
+  /** What reads see: the words, or all-ones once the device is gone (no branch per read). */
+  private visible: Uint32Array = this.words;
   /** Until behaviour is set, every bit is writable: a leak shows rather than hides. */
   private writable: Uint32Array = new Uint32Array(CONFIG_DWORDS).fill(0xffffffff);
   private w1c: Uint32Array = new Uint32Array(CONFIG_DWORDS);
   private rsvdz: Uint32Array = new Uint32Array(CONFIG_DWORDS);
-  /** Surprise removal: reads return all-ones, writes go nowhere. */
-  removed = false;
+  private gone = false;
   /** Count of writes that reached the device. */
   writes = 0;
 
@@ -17,7 +20,7 @@ export class SimulatedDevice implements HostDevice {
     bytes: Uint8Array,
     readonly size: number = bytes.length,
   ) {
-    const n = Math.min(bytes.length, CONFIG_DWORDS * 4);
+    const n = Math.min(bytes.length, size, CONFIG_DWORDS * 4);
     for (let i = 0; i < n; i++) this.words[i >> 2] |= bytes[i] << ((i & 3) * 8);
   }
 
@@ -27,9 +30,18 @@ export class SimulatedDevice implements HostDevice {
     this.rsvdz = b.rsvdz;
   }
 
+  /** Surprise removal: reads return all-ones, writes go nowhere. */
+  get removed(): boolean {
+    return this.gone;
+  }
+  set removed(gone: boolean) {
+    this.gone = gone;
+    this.visible = gone ? ALL_ONES : this.words;
+  }
+
+  /** Words past `size` stay 0: the constructor fills only `size` bytes and writes past it are dropped. */
   read32(index: number): number {
-    if (this.removed) return 0xffffffff;
-    return index * 4 < this.size ? this.words[index] : 0;
+    return this.visible[index];
   }
 
   write(offset: number, size: 1 | 2 | 4, value: number): void {

@@ -28,19 +28,24 @@ export function defaultBarSize(addressLow: number, upper: number): number {
   return 0;
 }
 
-/** Decode the BAR registers' hardware values into BARs. */
-export function barsOf(values: readonly number[], sizeOf: (index: number, address: number, upper: number) => number): BarInfo[] {
+/**
+ * Decode the BAR registers' hardware values into BARs. `values[n]` is BAR n's
+ * dword (at 0x10 + 4n), undefined where the rules do not treat that dword as a
+ * BAR; a 64-bit BAR takes the next dword only when that one is a BAR register too.
+ */
+export function barsOf(values: readonly (number | undefined)[], sizeOf: (index: number, address: number, upper: number) => number): BarInfo[] {
   const out: BarInfo[] = [];
   for (let i = 0; i < values.length; i++) {
-    const v = values[i] >>> 0;
+    if (values[i] === undefined) continue;
+    const v = values[i]! >>> 0;
     if (v & 1) {
       const size = sizeOf(i, (v & 0xfffffffc) >>> 0, 0);
       const writable = size >= 4 ? (~(size - 1) & 0xfffffffc) >>> 0 : 0;
       out.push({ index: i, kind: size ? "io" : "none", size, dwords: [i], writable: [writable], flags: [size ? 0x3 : 0] });
       continue;
     }
-    const is64 = ((v >>> 1) & 3) === 2 && i + 1 < values.length;
-    const upper = is64 ? values[i + 1] >>> 0 : 0;
+    const is64 = ((v >>> 1) & 3) === 2 && values[i + 1] !== undefined;
+    const upper = is64 ? values[i + 1]! >>> 0 : 0;
     const size = sizeOf(i, (v & 0xfffffff0) >>> 0, upper);
     const flags = size ? 0xf : 0;
     const low = size >= 16 && size < 2 ** 32 ? (~(size - 1) & 0xfffffff0) >>> 0 : 0;

@@ -30,12 +30,14 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
   const l = opts.listener ?? {};
   // Bit positions are the specification's fixed register layouts, relative to
   // the dword the trapped field sits in (capabilities are dword-aligned).
-  return (device: VirtualDevice, hook: HookName, d: number, written: number) => {
+  // The runtime calls a hook only when a write covers some of its trapped bits.
+  return (device: VirtualDevice, hook: HookName, d: number, written: number, bits: number) => {
     const s = device.shadow;
     switch (hook) {
       case "vpd_address": {
-        // Address and flag live in the upper half of the capability's first dword.
-        if ((written & 0xffff0000) === 0) return;
+        // Address and flag are the upper half of the capability's first dword,
+        // data the next dword; a trap elsewhere has no VPD to serve.
+        if (bits !== 0xffff0000 || (written & bits) === 0) return;
         const address = (s[d] >>> 16) & 0x7fff;
         if (s[d] >>> 31 === 0) {
           // Read request: fetch four bytes, then report completion with flag = 1.
@@ -50,19 +52,21 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
         return;
       }
       case "flr":
-        // Initiate Function-Level Reset: bit 15 of PCIe Device Control (capability +0x08, low half).
-        if ((written & 0x8000) === 0 || (s[d] & 0x8000) === 0) return;
+        // Initiate Function-Level Reset (PCIe Device Control bit 15, AF Control bit 0):
+        // the trapped bit itself, written 1.
+        if ((written & bits & s[d]) === 0) return;
         device.resetShadow();
         l.functionReset?.(device);
         return;
       case "msi_enable":
-        if (written & 0x10000) l.msiEnable?.(device, d, (s[d] & 0x10000) !== 0);
+        l.msiEnable?.(device, d, (s[d] & bits) !== 0);
         return;
       case "msix_control":
-        if (written & 0xc0000000) l.msixControl?.(device, d, (s[d] & 0x80000000) !== 0, (s[d] & 0x40000000) !== 0);
+        // Enable is Message Control bit 15, Function Mask bit 14 (upper half).
+        l.msixControl?.(device, d, (s[d] & bits & 0x80000000) !== 0, (s[d] & bits & 0x40000000) !== 0);
         return;
       case "power_state":
-        if (written & 0x3) l.powerState?.(device, d, s[d] & 0x3);
+        l.powerState?.(device, d, (s[d] & bits) >>> (31 - Math.clz32(bits & -bits)));
         return;
       case "bar":
       case "rom":

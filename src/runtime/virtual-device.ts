@@ -13,10 +13,10 @@ import type { DeviceTables } from "./attach.js";
 import { DeviceLog } from "./log.js";
 
 /**
- * Called after a guest write to a dword whose fields name a hook, with the
- * mask of the bits the write covered.
+ * Called after a guest write that covers trapped bits of a dword: `written` is
+ * the mask of the bits the write covered, `trapped` the dword's trapped bits.
  */
-export type HookHandler = (device: VirtualDevice, hook: HookName, dword: number, written: number) => void;
+export type HookHandler = (device: VirtualDevice, hook: HookName, dword: number, written: number, trapped: number) => void;
 
 export class VirtualDevice {
   /** The guest's virtual copy of every emulated and hidden bit. */
@@ -56,7 +56,7 @@ export class VirtualDevice {
     let v = this.shadow[d] & t.virtRead[d];
     if (hr !== 0) {
       const hw = this.host.read32(d);
-      if (hw === -1 >>> 0 && d === 0) this.noteRemoval();
+      if (hw === 0xffffffff) this.checkRemoval();
       v |= hw & hr;
     }
     v >>>= (offset & 3) << 3;
@@ -76,8 +76,8 @@ export class VirtualDevice {
     this.shadow[d] = s;
     const bytes = t.hwBytes[d] & (((1 << size) - 1) << (offset & 3));
     if (bytes !== 0) this.writeHardware(d, v, enable, bytes, offset, size);
-    const h = t.hook[d];
-    if (h !== 0) this.onHook(this, HOOK_NAMES[h - 1], d, enable);
+    const trapped = t.hookBits[d];
+    if ((trapped & enable) !== 0) this.onHook(this, HOOK_NAMES[t.hook[d] - 1], d, enable, trapped);
     if ((t.denied[d] & enable) !== 0 && this.denyLogged[d] === 0) this.noteDenied(d);
   }
 
@@ -125,10 +125,11 @@ export class VirtualDevice {
     this.log.emit(`write to 0x${(d * 4).toString(16).padStart(3, "0")} touches bytes no rule covers; dropped (default deny)`);
   }
 
-  private noteRemoval(): void {
-    if (this.removalLogged) return;
+  /** A register may legitimately read all-ones; a Vendor ID of 0xffff means the device is gone. */
+  private checkRemoval(): void {
+    if (this.removalLogged || (this.host.read32(0) & 0xffff) !== 0xffff) return;
     this.removalLogged = true;
-    this.log.emit("host device reads all-ones: surprise removal? passed-through bits read as all-ones");
+    this.log.emit("host device reads all-ones (surprise removal): passed-through bits read as all-ones, virtual ones as the guest left them");
   }
 
   /** Reset the virtual state to what attach computed (function-level reset, tests). */

@@ -90,7 +90,7 @@ describe("platform notifications", () => {
     const { tables, host } = openDevice(file);
     const dev = new VirtualDevice(tables, host);
     const hooks = standardHooks();
-    for (const name of HOOK_NAMES) expect(() => hooks(dev, name, 0, -1)).not.toThrow();
+    for (const name of HOOK_NAMES) expect(() => hooks(dev, name, 0, -1, -1)).not.toThrow();
     expect(HOOK_NAMES).toEqual(["bar", "rom", "msi_enable", "msix_control", "power_state", "vpd_address", "flr"]);
   });
 });
