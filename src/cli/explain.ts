@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import type { FieldInfo } from "../compile/template.js";
 import { DEFAULT_EXAMPLE, openDevice } from "../open-device.js";
-import { evalGuard, type PlacedLayout } from "../runtime/attach.js";
+import type { PlacedLayout } from "../runtime/attach.js";
 import { type Command, UsageError } from "./command.js";
 import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
 
@@ -48,7 +48,7 @@ ${deviceHelp}
       if (!p.visible) continue;
       let lastRegister = "";
       for (const f of t.fields) {
-        if (f.guard >= 0 && !evalGuard(t.guards[f.guard], host, p.offset)) continue;
+        if (f.guard >= 0 && !p.guards[f.guard]) continue;
         const abs = p.offset + f.offset;
         if (offset !== undefined && (offset < abs || offset >= abs + f.width / 8)) continue;
         if (f.register !== lastRegister) {

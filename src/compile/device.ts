@@ -3,6 +3,7 @@
 import { error, type Diagnostic } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";
 import { type FieldOverride, sourceRef } from "./lower.js";
+import { registersOf } from "./syntax-walk.js";
 import type { SourceRef } from "./template.js";
 
 export interface PassRange {
@@ -142,9 +143,6 @@ function hasField(layout: A.Layout, key: string): boolean {
   return registersOf(layout.body).some((reg) => reg.name.name === r && reg.fields.some((x) => x.name === f));
 }
 
-export function registersOf(body: readonly A.LayoutStmt[]): A.Register[] {
-  return body.flatMap((s) => (s.kind === "register" ? [s] : [...registersOf(s.then), ...registersOf(s.otherwise)]));
-}
 
 /** Resolve LAYOUT.REGISTER.FIELD; on failure report the candidates at the failing level. */
 function resolvePath(path: A.FieldPath, layouts: ReadonlyMap<string, A.Layout>, ds: Diagnostic[]): { layout: A.Layout; register: string; field: string } | undefined {

@@ -113,7 +113,7 @@ export function compileRuleSet(ruleSet: RuleSet): { compiled: CompiledRules; dia
   }
   const templates: Template[] = [];
   for (const layout of layoutsByName.values()) {
-    const { template, diagnostics } = lowerLayout(layout);
+    const { template, diagnostics } = lowerLayout(layout, new Map(), layoutsByName);
     templates.push(template);
     ds.push(...diagnostics);
   }

@@ -3,6 +3,7 @@
 import { error, type Diagnostic, type Span } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";
 import type { FieldInfo, GuardExpr, HookPart, InitPart, Piece, PieceMasks, RestInfo, SourceRef, Template, TemplateSize } from "./template.js";
+import { registersOf } from "./syntax-walk.js";
 import { HOOK_NAMES, isHookName, isLinkName, LINKS } from "./vocabulary.js";
 
 /** A device file's replacement policy for one field, keyed `register.field`. */
@@ -55,6 +56,8 @@ function coexist(a: RegisterScope, b: RegisterScope): boolean {
 export function lowerLayout(
   layout: A.Layout,
   overrides: ReadonlyMap<string, FieldOverride> = new Map(),
+  /** Every layout by name, for guards and sizes that read another capability's field. */
+  others: ReadonlyMap<string, A.Layout> = new Map(),
 ): { template: Template; diagnostics: Diagnostic[] } {
   const ds: Diagnostic[] = [];
   const scopes: RegisterScope[] = [];
@@ -89,10 +92,12 @@ export function lowerLayout(
     registersByName.set(s.register.name.name, list);
   }
 
-  const resolveField = (path: A.FieldPath, what: string): { reg: A.Register; field: A.Field } | undefined => {
-    const [regName, fieldName] = path.parts.map((p) => p.name);
+  const resolveField = (path: A.FieldPath, what: string): { reg: A.Register; field: A.Field; layout?: string } | undefined => {
+    if (path.parts.length === 3 && path.parts[0].name !== layout.name.name) return resolveElsewhere(path, what);
+    const parts = path.parts.length === 3 ? path.parts.slice(1) : path.parts;
+    const [regName, fieldName] = parts.map((p) => p.name);
     const regs = registersByName.get(regName);
-    if (!regs || path.parts.length !== 2) {
+    if (!regs || parts.length !== 2) {
       const candidates = [...registersByName.keys()].join(", ");
       ds.push(
         error("E110", `${what} \`${path.parts.map((p) => p.name).join(".")}\` names no register.field of ${layout.name.name}`, path.span,
@@ -104,10 +109,26 @@ export function lowerLayout(
     const field = reg.fields.find((f) => f.name === fieldName);
     if (!field) {
       const names = reg.fields.flatMap((f) => (f.name ? [f.name] : [])).join(", ");
-      ds.push(error("E110", `register \`${regName}\` has no field \`${fieldName}\``, path.parts[1].span, `fields of ${regName}: ${names}`));
+      ds.push(error("E110", `register \`${regName}\` has no field \`${fieldName}\``, parts[1].span, `fields of ${regName}: ${names}`));
       return undefined;
     }
     return { reg, field };
+  };
+
+  // LAYOUT.REGISTER.FIELD of another layout: read where the device has that capability.
+  const resolveElsewhere = (path: A.FieldPath, what: string): { reg: A.Register; field: A.Field; layout: string } | undefined => {
+    const [l, r, f] = path.parts;
+    const other = others.get(l.name);
+    const reg = other ? registersOf(other.body).find((x) => x.name.name === r.name) : undefined;
+    const field = reg?.fields.find((x) => x.name === f.name);
+    if (!other || !reg || !field) {
+      const at = !other ? l : !reg ? r : f;
+      const candidates = !other ? [...others.keys()] : !reg ? [...new Set(registersOf(other.body).map((x) => x.name.name))] : reg.fields.flatMap((x) => (x.name ? [x.name] : []));
+      ds.push(error("E110", `${what} \`${path.parts.map((p) => p.name).join(".")}\` names no field of another layout`, at.span,
+        `${!other ? "layouts" : !reg ? `registers of ${l.name}` : `fields of ${r.name}`}: ${candidates.join(", ")}`));
+      return undefined;
+    }
+    return { reg, field, layout: l.name };
   };
 
   const lowerGuard = (g: A.Guard): GuardExpr => {
@@ -120,7 +141,7 @@ export function lowerLayout(
       case "compare": {
         const r = resolveField(g.path, "guard");
         if (!r) return { op: "nonzero", offset: 0, width: 8, lo: 0, hi: 0, value: 0 };
-        return { op: g.op, offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi, value: g.value };
+        return { op: g.op, ...(r.layout ? { layout: r.layout } : {}), offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi, value: g.value };
       }
     }
   };
@@ -133,7 +154,12 @@ export function lowerLayout(
     const r = resolveField(layout.size.path, "size");
     let minimum = 0;
     for (const s of scopes) if (s.guard < 0) minimum = Math.max(minimum, s.register.offset.value + s.register.width / 8);
-    if (r) size = { kind: "field", offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi, scale: layout.size.scale, minimum };
+    if (r) {
+      size = {
+        kind: "field", ...(r.layout ? { layout: r.layout } : {}), offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi,
+        scale: layout.size.scale, add: layout.size.add, minimum,
+      };
+    }
   }
 
   // Registers: placement, names, overlaps.

@@ -9,6 +9,11 @@ export type GuardExpr =
   | { readonly op: "and" | "or"; readonly operands: readonly GuardExpr[] }
   | {
       readonly op: "==" | "!=" | ">=" | "<=" | ">" | "<" | "nonzero";
+      /**
+       * Another layout the field belongs to (`pcie.flags.device_type`); its base is
+       * where the device has that capability. Absent: the guarded layout itself.
+       */
+      readonly layout?: string;
       /** Byte offset of the register holding the field, relative to the base. */
       readonly offset: number;
       readonly width: 8 | 16 | 32;
@@ -93,11 +98,14 @@ export type TemplateSize =
   | { readonly kind: "registers" }
   | {
       readonly kind: "field";
+      /** As for guards: the layout holding the field, when not this one. */
+      readonly layout?: string;
       readonly offset: number;
       readonly width: 8 | 16 | 32;
       readonly lo: number;
       readonly hi: number;
       readonly scale: number;
+      readonly add: number;
       /** The smallest size: the registers always present. */
       readonly minimum: number;
     };

@@ -2,7 +2,7 @@
 // about each attached device, built from compiled templates and, for devices,
 // from the attached tables. Markdown and HTML render this same model.
 import type { DevicePolicy } from "../compile/device.js";
-import { registersOf } from "../compile/device.js";
+import { registersOf } from "../compile/syntax-walk.js";
 import type { CompiledRules } from "../compile/load.js";
 import { sourceRef } from "../compile/lower.js";
 import type { FieldInfo, GuardExpr, PolicyKind, RestInfo, SourceRef, Template } from "../compile/template.js";
@@ -548,7 +548,7 @@ export function deviceDoc(dev: DeviceInput, prefix: string): DeviceDoc {
     const layoutAnchor = anchors.make(prefix, tpl.name);
     for (const r of registersOfTemplate(tpl)) {
       const d = (p.offset >> 2) + (r.offset >> 2);
-      if (r.guard >= 0 && !evalGuard(tpl.guards[r.guard], host, p.offset)) continue;
+      if (r.guard >= 0 && !p.guards[r.guard]) continue;
       if (d >= hostDwords || (r.offset >> 2) * 4 >= p.size) continue;
       const abs = p.offset + r.offset;
       for (let b = 0; b < r.width / 8; b++) if (r.offset + b < p.size) pieceBytes[r.offset + b] = 1;

@@ -100,28 +100,51 @@ function allRegisters(body: readonly A.LayoutStmt[]): A.Register[] {
   return out;
 }
 
-/** The value of REGISTER.FIELD as the hardware holds it, for a layout at `base`. */
-function hardwareField(layout: A.Layout, path: A.FieldPath, host: HostDevice, base: number): number {
-  const [regName, fieldName] = path.parts.map((p) => p.name);
-  const reg = allRegisters(layout.body).find((r) => r.name.name === regName)!;
+/**
+ * Where a layout sits on the device, and how to find the others there: a
+ * guard or size may read LAYOUT.REGISTER.FIELD of another capability.
+ */
+interface Site {
+  readonly host: HostDevice;
+  readonly base: number;
+  readonly find: (name: string) => { layout: A.Layout; base: number } | undefined;
+}
+
+/** The value of [LAYOUT.]REGISTER.FIELD as the hardware holds it; undefined when that layout is absent. */
+function hardwareField(layout: A.Layout, path: A.FieldPath, at: Site): number | undefined {
+  const names = path.parts.map((p) => p.name);
+  let owner = layout;
+  let base = at.base;
+  if (names.length === 3) {
+    if (names[0] !== layout.name.name) {
+      const other = at.find(names[0]);
+      if (!other) return undefined;
+      owner = other.layout;
+      base = other.base;
+    }
+    names.shift();
+  }
+  const [regName, fieldName] = names;
+  const reg = allRegisters(owner.body).find((r) => r.name.name === regName)!;
   const field = reg.fields.find((f) => f.name === fieldName)!;
   const abs = base + reg.offset.value;
-  const dword = host.read32(abs >> 2) >>> ((abs & 3) * 8);
+  const dword = at.host.read32(abs >> 2) >>> ((abs & 3) * 8);
   let v = 0;
   for (let i = field.hi; i >= field.lo; i--) v = v * 2 + ((dword >>> i) & 1);
   return v;
 }
 
-function guardHolds(g: A.Guard, layout: A.Layout, host: HostDevice, base: number): boolean {
+function guardHolds(g: A.Guard, layout: A.Layout, at: Site): boolean {
   switch (g.kind) {
     case "not":
-      return !guardHolds(g.operand, layout, host, base);
+      return !guardHolds(g.operand, layout, at);
     case "and":
-      return g.operands.every((o) => guardHolds(o, layout, host, base));
+      return g.operands.every((o) => guardHolds(o, layout, at));
     case "or":
-      return g.operands.some((o) => guardHolds(o, layout, host, base));
+      return g.operands.some((o) => guardHolds(o, layout, at));
     case "compare": {
-      const v = hardwareField(layout, g.path, host, base);
+      const v = hardwareField(layout, g.path, at);
+      if (v === undefined) return false;
       switch (g.op) {
         case "nonzero": return v !== 0;
         case "==": return v === g.value;
@@ -136,27 +159,28 @@ function guardHolds(g: A.Guard, layout: A.Layout, host: HostDevice, base: number
 }
 
 /** The registers present on this device: `when` guards evaluated against the hardware. */
-function presentRegisters(body: readonly A.LayoutStmt[], layout: A.Layout, host: HostDevice, base: number): A.Register[] {
+function presentRegisters(body: readonly A.LayoutStmt[], layout: A.Layout, at: Site): A.Register[] {
   const out: A.Register[] = [];
   for (const s of body) {
     if (s.kind === "register") out.push(s);
-    else if (guardHolds(s.guard, layout, host, base)) out.push(...presentRegisters(s.then, layout, host, base));
-    else out.push(...presentRegisters(s.otherwise, layout, host, base));
+    else if (guardHolds(s.guard, layout, at)) out.push(...presentRegisters(s.then, layout, at));
+    else out.push(...presentRegisters(s.otherwise, layout, at));
   }
   return out;
 }
 
 /** Bytes a capability spans on this device. */
-function layoutSize(layout: A.Layout, host: HostDevice, base: number): number {
+function layoutSize(layout: A.Layout, at: Site): number {
   if (layout.layoutKind === "header") return 64;
   if (layout.size && "value" in layout.size) return layout.size.value;
   if (layout.size) {
     let minimum = 0;
     for (const s of layout.body) if (s.kind === "register") minimum = Math.max(minimum, s.offset.value + s.width / 8);
-    return Math.max(minimum, hardwareField(layout, layout.size.path, host, base) * layout.size.scale);
+    const v = hardwareField(layout, layout.size.path, at);
+    return v === undefined ? minimum : Math.max(minimum, v * layout.size.scale + layout.size.add);
   }
   let end = 0;
-  for (const r of presentRegisters(layout.body, layout, host, base)) end = Math.max(end, (Math.floor(r.offset.value / 4) + 1) * 4);
+  for (const r of presentRegisters(layout.body, layout, at)) end = Math.max(end, (Math.floor(r.offset.value / 4) + 1) * 4);
   return end;
 }
 
@@ -229,8 +253,15 @@ export class ReferenceDevice {
     const claimed = new Uint8Array(4096).fill(1, 0, 64);
     const visibleStd: number[] = [];
     const visibleExt: number[] = [];
+    // Each layout's first place on the device, shown or not, for cross-layout references.
+    const firstPlace = new Map<string, { layout: A.Layout; base: number }>([[header.name.name, { layout: header, base: 0 }]]);
+    for (const f of found) {
+      const l = layouts.find((x) => x.layoutKind === f.kind && x.id.value === f.id);
+      if (l && !firstPlace.has(l.name.name)) firstPlace.set(l.name.name, { layout: l, base: f.offset });
+    }
+    const site = (base: number): Site => ({ host, base, find: (name) => firstPlace.get(name) });
     const place = (layout: A.Layout, base: number, size: number, visible: boolean) => {
-      const registers = presentRegisters(layout.body, layout, host, base).filter((r) => {
+      const registers = presentRegisters(layout.body, layout, site(base)).filter((r) => {
         const dwordStart = Math.floor(r.offset.value / 4) * 4;
         return dwordStart < size && base + dwordStart < host.size;
       });
@@ -240,7 +271,7 @@ export class ReferenceDevice {
     for (const f of found) {
       const layout = layouts.find((l) => l.layoutKind === f.kind && l.id.value === f.id);
       if (!layout) continue;
-      const size = Math.min(layoutSize(layout, host, f.offset), host.size - f.offset);
+      const size = Math.min(layoutSize(layout, site(f.offset)), host.size - f.offset);
       const name = layout.name.name;
       let visible = !policy.hide.has(name) && (layout.hiddenReason === undefined || policy.allow.has(name));
       for (let b = f.offset; visible && b < f.offset + size; b++) if (claimed[b]) visible = false;
@@ -360,19 +391,27 @@ export class ReferenceDevice {
 
   /** The hook a write to dword `d` runs: the last trapped field of the dword, in layout order. */
   private hookOf(d: number): HookName | undefined {
+    return this.trapOf(d)?.hook;
+  }
+
+  /** The hook of dword `d` and the bits of all its trapped fields. */
+  private trapOf(d: number): { hook: HookName; bits: number } | undefined {
     if (this.extHead !== undefined && d === 0x40) return undefined;
     let hook: HookName | undefined;
+    let bits = 0;
     for (const p of this.placements) {
       if (!p.visible) continue;
       for (const reg of p.registers) {
         if ((p.base + reg.offset.value) >> 2 !== d) continue;
         for (const f of reg.fields) {
           const pol = this.policyOf(p, reg, f);
-          if (pol.kind === "trap") hook = pol.hook.name as HookName;
+          if (pol.kind !== "trap") continue;
+          hook = pol.hook.name as HookName;
+          for (let b = f.lo; b <= f.hi; b++) bits = (bits | (1 << (((p.base + reg.offset.value) & 3) * 8 + b))) >>> 0;
         }
       }
     }
-    return hook;
+    return hook ? { hook, bits } : undefined;
   }
 
   /** Who governs byte `b`: walk the layouts placed on the device. */
@@ -532,11 +571,9 @@ export class ReferenceDevice {
       }
       this.host.write(byte, 1, out);
     }
-    const hook = this.onHook ? this.hookOf(d) : undefined;
-    if (hook) {
-      const enable = size === 4 ? -1 : (2 ** (size * 8) - 1) * 2 ** ((offset & 3) * 8);
-      this.onHook!(this as unknown as VirtualDevice, hook, d, enable | 0);
-    }
+    const trap = this.onHook ? this.trapOf(d) : undefined;
+    const enable = (size === 4 ? -1 : (2 ** (size * 8) - 1) * 2 ** ((offset & 3) * 8)) | 0;
+    if (trap && (trap.bits & enable) !== 0) this.onHook!(this as unknown as VirtualDevice, trap.hook, d, enable, trap.bits);
   }
 
   /** As VirtualDevice.resetShadow: the hooks (FLR) call it. */

@@ -16,6 +16,8 @@ export interface PlacedLayout {
   readonly template: Template;
   readonly offset: number;
   readonly size: number;
+  /** Per guard of the template: whether it holds on this device. */
+  readonly guards: readonly boolean[];
   readonly visible: boolean;
   /** Why it is hidden, or that it is shown. */
   readonly reason: string;
@@ -38,6 +40,8 @@ export interface DeviceTables {
   readonly hwBytes: Uint8Array;
   /** Per dword, 1 + index into HOOK_NAMES, or 0. */
   readonly hook: Uint8Array;
+  /** Per dword, the bits of trapped fields: a write that misses them calls no hook. */
+  readonly hookBits: Uint32Array;
   /** Bits no rule covers and the default denies (for the log). */
   readonly denied: Uint32Array;
   readonly initialShadow: Uint32Array;
@@ -80,6 +84,9 @@ export function headerTypeOf(host: HostDevice): number {
   return (host.read32(3) >>> 16) & 0x7f;
 }
 
+/** Where the device has each layout (the first place, shown or not): for cross-layout guards. */
+export type LayoutOffsets = ReadonlyMap<string, number>;
+
 function fieldValue(host: HostDevice, base: number, offset: number, lo: number, hi: number): number {
   const abs = base + offset;
   const dword = host.read32(abs >> 2) >>> ((abs & 3) * 8);
@@ -87,16 +94,22 @@ function fieldValue(host: HostDevice, base: number, offset: number, lo: number, 
   return width >= 32 ? dword >>> 0 : (dword >>> lo) & ((1 << width) - 1);
 }
 
-export function evalGuard(g: GuardExpr, host: HostDevice, base: number): boolean {
+/**
+ * Evaluate a guard against the hardware. A comparison with a field of another
+ * layout the device does not have is false.
+ */
+export function evalGuard(g: GuardExpr, host: HostDevice, base: number, offsets: LayoutOffsets = new Map()): boolean {
   switch (g.op) {
     case "not":
-      return !evalGuard(g.operand, host, base);
+      return !evalGuard(g.operand, host, base, offsets);
     case "and":
-      return g.operands.every((o) => evalGuard(o, host, base));
+      return g.operands.every((o) => evalGuard(o, host, base, offsets));
     case "or":
-      return g.operands.some((o) => evalGuard(o, host, base));
+      return g.operands.some((o) => evalGuard(o, host, base, offsets));
     default: {
-      const v = fieldValue(host, base, g.offset, g.lo, g.hi);
+      const at = g.layout === undefined ? base : offsets.get(g.layout);
+      if (at === undefined) return false;
+      const v = fieldValue(host, at, g.offset, g.lo, g.hi);
       switch (g.op) {
         case "nonzero":
           return v !== 0;
@@ -117,14 +130,16 @@ export function evalGuard(g: GuardExpr, host: HostDevice, base: number): boolean
   }
 }
 
-export function templateSize(t: Template, host: HostDevice, base: number): number {
+export function templateSize(t: Template, host: HostDevice, base: number, offsets: LayoutOffsets = new Map()): number {
   if (t.size.kind === "fixed") return t.size.bytes;
   if (t.size.kind === "registers") {
     let end = 0;
-    for (const p of t.pieces) if (p.guard < 0 || evalGuard(t.guards[p.guard], host, base)) end = Math.max(end, (p.dword + 1) * 4);
+    for (const p of t.pieces) if (p.guard < 0 || evalGuard(t.guards[p.guard], host, base, offsets)) end = Math.max(end, (p.dword + 1) * 4);
     return end;
   }
-  const v = fieldValue(host, base, t.size.offset, t.size.lo, t.size.hi) * t.size.scale;
+  const at = t.size.layout === undefined ? base : offsets.get(t.size.layout);
+  if (at === undefined) return t.size.minimum;
+  const v = fieldValue(host, at, t.size.offset, t.size.lo, t.size.hi) * t.size.scale + t.size.add;
   return Math.max(t.size.minimum, v);
 }
 
@@ -133,7 +148,7 @@ function templatesFor(compiled: CompiledRules, policy: DevicePolicy): Map<string
   const out = new Map(compiled.templatesByName);
   for (const [layoutName, overrides] of policy.overrides) {
     const layout = compiled.layoutsByName.get(layoutName);
-    if (layout) out.set(layoutName, lowerLayout(layout, overrides).template);
+    if (layout) out.set(layoutName, lowerLayout(layout, overrides, compiled.layoutsByName).template);
   }
   return out;
 }
@@ -163,10 +178,16 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   const byId = new Map<string, Template>();
   for (const t of templates.values()) if (t.kind !== "header") byId.set(`${t.kind}:${t.id}`, t);
 
-  const placed: PlacedLayout[] = [{ template: header, offset: 0, size: 64, visible: true, reason: "header" }];
   const unknown: UnknownCapability[] = [];
   const standard = walkStandard(host, notes);
   const extended = walkExtended(host, notes);
+  const offsets = new Map<string, number>([[header.name, 0]]);
+  for (const f of [...standard, ...extended]) {
+    const t = byId.get(`${f.kind}:${f.id}`);
+    if (t && !offsets.has(t.name)) offsets.set(t.name, f.offset);
+  }
+  const guardsAt = (t: Template, base: number) => t.guards.map((g) => evalGuard(g, host, base, offsets));
+  const placed: PlacedLayout[] = [{ template: header, offset: 0, size: 64, guards: guardsAt(header, 0), visible: true, reason: "header" }];
   const visibleStd: number[] = [];
   const visibleExt: number[] = [];
   const claimed = new Uint8Array(4096);
@@ -179,7 +200,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
       notes.push(`${found.kind} ID 0x${found.id.toString(16)} at 0x${found.offset.toString(16)} has no rules; hidden`);
       continue;
     }
-    const size = Math.min(templateSize(t, host, found.offset), host.size - found.offset);
+    const size = Math.min(templateSize(t, host, found.offset, offsets), host.size - found.offset);
     let visible = true;
     let reason = "shown by default";
     if (policy.hide.has(t.name)) [visible, reason] = [false, `hidden by device "${policy.name}"`];
@@ -193,7 +214,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
       claimed.fill(1, found.offset, found.offset + size);
       (found.kind === "capability" ? visibleStd : visibleExt).push(found.offset);
     }
-    placed.push({ template: t, offset: found.offset, size, visible, reason });
+    placed.push({ template: t, offset: found.offset, size, guards: guardsAt(t, found.offset), visible, reason });
   }
 
   const n = CONFIG_DWORDS;
@@ -204,6 +225,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   const hwWrite = new Uint32Array(n);
   const preserve = new Uint32Array(n);
   const hook = new Uint8Array(n);
+  const hookBits = new Uint32Array(n);
   const initialShadow = new Uint32Array(n);
   const covered = new Uint32Array(n);
   const hwCovered = new Uint32Array(n);
@@ -222,7 +244,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   for (const p of placed) {
     const base = p.offset >> 2;
     for (const piece of p.template.pieces) {
-      if (piece.guard >= 0 && !evalGuard(p.template.guards[piece.guard], host, p.offset)) continue;
+      if (piece.guard >= 0 && !p.guards[piece.guard]) continue;
       const d = base + piece.dword;
       if (d >= hostDwords || piece.dword * 4 >= p.size) continue;
       const m = piece.masks;
@@ -249,7 +271,10 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
         }
         initialShadow[d] = ((initialShadow[d] & ~init.mask) | (v & init.mask)) >>> 0;
       }
-      for (const h of piece.hooks) hook[d] = HOOK_NAMES.indexOf(h.hook as HookName) + 1;
+      for (const h of piece.hooks) {
+        hook[d] = HOOK_NAMES.indexOf(h.hook as HookName) + 1;
+        hookBits[d] |= h.mask;
+      }
     }
     const rest = p.template.rest;
     if (!rest) continue;
@@ -282,6 +307,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
     const d = 0x100 >> 2;
     hwRead[d] = virtWrite[d] = virtW1C[d] = hwWrite[d] = 0;
     hook[d] = 0;
+    hookBits[d] = 0;
     virtRead[d] = 0xffffffff;
     covered[d] = 0xffffffff;
     initialShadow[d] = (first << 20) >>> 0;
@@ -329,7 +355,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   if (policy.permissive) notes.push(`device "${policy.name}" is permissive: bytes no rule covers pass through to the hardware`);
 
   return {
-    hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hwBytes, hook, denied, initialShadow, covered,
+    hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hwBytes, hook, hookBits, denied, initialShadow, covered,
     hardware: { writable, w1c, rsvdz },
     placed, unknown, bars, policy, headerType, notes,
   };
@@ -350,18 +376,17 @@ function attachBars(
 ): BarInfo[] {
   const barHook = HOOK_NAMES.indexOf("bar") + 1;
   const romHook = HOOK_NAMES.indexOf("rom") + 1;
-  const barDwords: number[] = [];
+  // BAR n lives at dword 4 + n (0x10 + 4n) in both header types.
+  const values: (number | undefined)[] = [];
   let romDword = -1;
-  for (let d = 0; d < 16; d++) {
-    if (hook[d] === barHook) barDwords.push(d);
-    if (hook[d] === romHook) romDword = d;
-  }
+  for (let d = 4; d < 10; d++) if (hook[d] === barHook) values[d - 4] = host.read32(d);
+  for (let d = 0; d < 16; d++) if (hook[d] === romHook) romDword = d;
   const sizeOf = (index: number, value: number, upper: number): number =>
     opts.barSizes?.[index] ?? policy.barSizes[index] ?? defaultBarSize(value, upper);
-  const bars = barsOf(barDwords.map((d) => host.read32(d)), sizeOf);
+  const bars = barsOf(values, sizeOf);
   for (const bar of bars) {
     for (let k = 0; k < bar.dwords.length; k++) {
-      const d = barDwords[bar.index + k];
+      const d = 4 + bar.index + k;
       virtWrite[d] = bar.writable[k];
       writable[d] = bar.writable[k];
       shadow[d] = (host.read32(d) & (bar.writable[k] | bar.flags[k])) >>> 0;

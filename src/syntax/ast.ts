@@ -78,9 +78,11 @@ export interface When extends Node {
 
 export type LayoutStmt = Register | When;
 
+/** `size from [LAYOUT.]REGISTER.FIELD [* SCALE] [+ ADD]` */
 export interface SizeFrom extends Node {
   readonly path: FieldPath;
   readonly scale: number;
+  readonly add: number;
 }
 
 export interface Layout extends Node {

@@ -57,9 +57,10 @@ semantics.addOperation<unknown>("ast", {
   LayoutSize(_kw, v) {
     return v.ast();
   },
-  SizeFrom(_kw, path, _star, scale) {
+  SizeFrom(_kw, path, _star, scale, _plus, add) {
     const s = optional(scale, (n) => n.ast() as A.NumberLit);
-    return { path: path.ast(), scale: s?.value ?? 1, span: span(this) } satisfies A.SizeFrom;
+    const a = optional(add, (n) => n.ast() as A.NumberLit);
+    return { path: path.ast(), scale: s?.value ?? 1, add: a?.value ?? 0, span: span(this) } satisfies A.SizeFrom;
   },
   LayoutHidden(_kw, reason) {
     return reason.ast();
