@@ -49,7 +49,7 @@ export class SimulatedDevice implements HostDevice {
     this.writes++;
     const d = offset >> 2;
     const shift = (offset & 3) * 8;
-    const enable = size === 4 ? 0xffffffff : (((1 << (size * 8)) - 1) << shift) >>> 0;
+    const enable = size === 4 ? -1 : ((1 << (size << 3)) - 1) << shift;
     const v = (value << shift) & enable;
     const writable = this.writable[d] & enable;
     let next = (this.words[d] & ~writable) | (v & writable);

@@ -36,8 +36,11 @@ export interface DeviceTables {
   readonly virtW1C: Uint32Array;
   readonly hwWrite: Uint32Array;
   readonly preserve: Uint32Array;
-  /** Per dword, which of its 4 bytes hold hwWrite bits (bit i = byte i). */
-  readonly hwBytes: Uint8Array;
+  /**
+   * The masks the hot path reads, interleaved per dword (HOT_STRIDE words:
+   * see HOT): one trapped access touches one cache line, not eight arrays.
+   */
+  readonly hot: Uint32Array;
   /** Per dword, 1 + index into HOOK_NAMES, or 0. */
   readonly hook: Uint8Array;
   /** Per dword, the bits of trapped fields: a write that misses them calls no hook. */
@@ -55,6 +58,25 @@ export interface DeviceTables {
   readonly headerType: number;
   readonly notes: readonly string[];
 }
+
+/** Interleave the per-mask arrays into `hot` (again, after a test changed a mask array). */
+export function packHot(t: Pick<DeviceTables, "hwRead" | "virtRead" | "virtWrite" | "virtW1C" | "hwWrite" | "preserve" | "hookBits" | "denied" | "hot">): void {
+  for (let d = 0; d < CONFIG_DWORDS; d++) {
+    const i = d * HOT_STRIDE;
+    t.hot[i + HOT.hwRead] = t.hwRead[d];
+    t.hot[i + HOT.virtRead] = t.virtRead[d];
+    t.hot[i + HOT.virtWrite] = t.virtWrite[d];
+    t.hot[i + HOT.virtW1C] = t.virtW1C[d];
+    t.hot[i + HOT.hwWrite] = t.hwWrite[d];
+    t.hot[i + HOT.preserve] = t.preserve[d];
+    t.hot[i + HOT.hookBits] = t.hookBits[d];
+    t.hot[i + HOT.denied] = t.denied[d];
+  }
+}
+
+/** Word positions within a dword's slot of DeviceTables.hot. */
+export const HOT = { hwRead: 0, virtRead: 1, virtWrite: 2, virtW1C: 3, hwWrite: 4, preserve: 5, hookBits: 6, denied: 7 } as const;
+export const HOT_STRIDE = 8;
 
 export interface AttachOptions {
   /** Device policy; when absent, the most specific matching device file, else the default. */
@@ -347,15 +369,12 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
       initialShadow[d] &= ~unc;
     }
   }
-  const hwBytes = new Uint8Array(n);
-  for (let d = 0; d < n; d++) {
-    const w = hwWrite[d];
-    hwBytes[d] = (w & 0xff ? 1 : 0) | (w & 0xff00 ? 2 : 0) | (w & 0xff0000 ? 4 : 0) | (w & 0xff000000 ? 8 : 0);
-  }
+  const hot = new Uint32Array(n * HOT_STRIDE);
+  packHot({ hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hookBits, denied, hot });
   if (policy.permissive) notes.push(`device "${policy.name}" is permissive: bytes no rule covers pass through to the hardware`);
 
   return {
-    hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hwBytes, hook, hookBits, denied, initialShadow, covered,
+    hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hot, hook, hookBits, denied, initialShadow, covered,
     hardware: { writable, w1c, rsvdz },
     placed, unknown, bars, policy, headerType, notes,
   };

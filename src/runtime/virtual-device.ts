@@ -12,6 +12,9 @@ import type { HostDevice } from "../host/host.js";
 import type { DeviceTables } from "./attach.js";
 import { DeviceLog } from "./log.js";
 
+/** Value mask by access size; 0 for sizes that are not 1, 2 or 4. */
+const SIZE_MASK = new Uint32Array([0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0]);
+
 /**
  * Called after a guest write that covers trapped bits of a dword: `written` is
  * the mask of the bits the write covered, `trapped` the dword's trapped bits.
@@ -21,6 +24,7 @@ export type HookHandler = (device: VirtualDevice, hook: HookName, dword: number,
 export class VirtualDevice {
   /** The guest's virtual copy of every emulated and hidden bit. */
   readonly shadow: Uint32Array;
+  private readonly hot: Uint32Array;
   private readonly denyLogged = new Uint8Array(1024);
   private removalLogged = false;
 
@@ -31,54 +35,64 @@ export class VirtualDevice {
     private readonly onHook: HookHandler = () => {},
   ) {
     this.shadow = Uint32Array.from(tables.initialShadow);
+    this.hot = tables.hot;
     if (tables.policy.permissive) this.log.once("permissive", `device "${tables.policy.name}" is permissive: uncovered bytes pass through`);
   }
 
+  // The common case (size 1, 2 or 4 within one dword) is tested with a table
+  // lookup rather than a chain of comparisons: sizes in a trace are random, and
+  // a mispredicted branch costs more than the load.
   read(offset: number, size: number): number {
-    if ((size === 1 || size === 2 || size === 4) && offset >>> 0 === offset && (offset & 3) + size <= 4 && offset < 4096) {
-      return this.readInDword(offset, size);
+    const mask = SIZE_MASK[size & 7];
+    if (mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4) {
+      return this.readInDword(offset, mask);
     }
     return this.readSplit(offset, size);
   }
 
   write(offset: number, size: number, value: number): void {
-    if ((size === 1 || size === 2 || size === 4) && offset >>> 0 === offset && (offset & 3) + size <= 4 && offset < 4096) {
-      this.writeInDword(offset, size, value);
+    const mask = SIZE_MASK[size & 7];
+    if (mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4) {
+      this.writeInDword(offset, size, mask, value);
       return;
     }
     this.writeSplit(offset, size, value);
   }
 
-  private readInDword(offset: number, size: number): number {
+  // Offsets below are HOT's word positions (attach.ts), written as literals so
+  // that V8 sees constant indexes: 0 hwRead, 1 virtRead, 2 virtWrite,
+  // 3 virtW1C, 4 hwWrite, 5 preserve, 6 hookBits, 7 denied.
+  private readInDword(offset: number, mask: number): number {
     const d = offset >>> 2;
-    const t = this.tables;
-    const hr = t.hwRead[d];
-    let v = this.shadow[d] & t.virtRead[d];
+    const h = this.hot;
+    const i = d << 3;
+    let v = this.shadow[d] & h[i + 1];
+    const hr = h[i];
     if (hr !== 0) {
       const hw = this.host.read32(d);
       if (hw === 0xffffffff) this.checkRemoval();
       v |= hw & hr;
     }
-    v >>>= (offset & 3) << 3;
-    return size === 4 ? v >>> 0 : v & ((1 << (size << 3)) - 1);
+    return ((v >>> ((offset & 3) << 3)) & mask) >>> 0;
   }
 
-  private writeInDword(offset: number, size: number, value: number): void {
+  private writeInDword(offset: number, size: number, mask: number, value: number): void {
     const d = offset >>> 2;
-    const t = this.tables;
+    const h = this.hot;
+    const i = d << 3;
     const shift = (offset & 3) << 3;
-    const enable = size === 4 ? -1 : ((1 << (size << 3)) - 1) << shift;
+    const enable = mask << shift;
     const v = (value << shift) & enable;
     let s = this.shadow[d];
-    const vw = t.virtWrite[d] & enable;
+    const vw = h[i + 2] & enable;
     if (vw !== 0) s = (s & ~vw) | (v & vw);
-    s &= ~(t.virtW1C[d] & v);
+    s &= ~(h[i + 3] & v);
     this.shadow[d] = s;
-    const bytes = t.hwBytes[d] & (((1 << size) - 1) << (offset & 3));
-    if (bytes !== 0) this.writeHardware(d, v, enable, bytes, offset, size);
-    const trapped = t.hookBits[d];
-    if ((trapped & enable) !== 0) this.onHook(this, HOOK_NAMES[t.hook[d] - 1], d, enable, trapped);
-    if ((t.denied[d] & enable) !== 0 && this.denyLogged[d] === 0) this.noteDenied(d);
+    const pass = h[i + 4] & enable;
+    if (pass !== 0) this.writeHardware(d, v, enable, pass, offset, size, mask);
+    const trapped = h[i + 6];
+    if ((trapped & enable) !== 0) this.onHook(this, HOOK_NAMES[this.tables.hook[d] - 1], d, enable, trapped);
+    if ((h[i + 7] & enable) !== 0 && this.denyLogged[d] === 0) this.noteDenied(d);
   }
 
   /**
@@ -86,19 +100,21 @@ export class VirtualDevice {
    * them, guest bits go as written, other bits as the hardware holds them
    * (preserve), except RW1C and RsvdZ bits the guest does not own, written 0.
    */
-  private writeHardware(d: number, v: number, enable: number, bytes: number, offset: number, size: number): void {
-    const t = this.tables;
-    const keep = t.preserve[d] & enable;
-    let out = v & t.hwWrite[d];
+  private writeHardware(d: number, v: number, enable: number, pass: number, offset: number, size: number, mask: number): void {
+    const keep = this.hot[(d << 3) + 5] & enable;
+    let out = v & pass;
     if (keep !== 0) out |= this.host.read32(d) & keep;
-    const all = ((1 << size) - 1) << (offset & 3);
-    if (bytes === all) {
-      const shifted = out >>> ((offset & 3) << 3);
-      this.host.write(offset, size as 1 | 2 | 4, size === 4 ? shifted >>> 0 : shifted & ((1 << (size << 3)) - 1));
+    // Bit 0 of each byte of `lanes` says whether that byte holds a passed bit.
+    let lanes = pass | (pass >>> 4);
+    lanes |= lanes >>> 2;
+    lanes |= lanes >>> 1;
+    lanes &= 0x01010101;
+    if (lanes === (enable & 0x01010101)) {
+      this.host.write(offset, size as 1 | 2 | 4, ((out >>> ((offset & 3) << 3)) & mask) >>> 0);
       return;
     }
     for (let i = 0; i < 4; i++) {
-      if (bytes & (1 << i)) this.host.write(d * 4 + i, 1, (out >>> (i << 3)) & 0xff);
+      if ((lanes >>> (i << 3)) & 1) this.host.write(d * 4 + i, 1, (out >>> (i << 3)) & 0xff);
     }
   }
 
@@ -108,7 +124,7 @@ export class VirtualDevice {
     if (!Number.isInteger(offset) || offset < 0 || offset > 4095) return ones;
     let v = 0;
     for (let i = size - 1; i >= 0; i--) {
-      const b = offset + i < 4096 ? this.readInDword(offset + i, 1) : 0xff;
+      const b = offset + i < 4096 ? this.readInDword(offset + i, 0xff) : 0xff;
       v = (v << 8) | b;
     }
     return v >>> 0;
@@ -117,7 +133,7 @@ export class VirtualDevice {
   private writeSplit(offset: number, size: number, value: number): void {
     if (!(size === 1 || size === 2 || size === 4)) return;
     if (!Number.isInteger(offset) || offset < 0 || offset > 4095) return;
-    for (let i = 0; i < size && offset + i < 4096; i++) this.writeInDword(offset + i, 1, (value >>> (i << 3)) & 0xff);
+    for (let i = 0; i < size && offset + i < 4096; i++) this.writeInDword(offset + i, 1, 0xff, (value >>> (i << 3)) & 0xff);
   }
 
   private noteDenied(d: number): void {

@@ -1,5 +1,6 @@
 // `cfgvirt fuzz`: a campaign prints its seed and rate; a disagreement comes out
 // as an access script that `cfgvirt replay` runs as it is and that reproduces it.
+import { packHot } from "../../src/runtime/attach.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,7 +36,10 @@ it.each([["--runs", "0"], ["--runs", "x"], ["--seed", "1.5"], ["--length", "-3"]
 
 it("a disagreement shrinks to a script that replay runs and that reproduces it", async () => {
   // Plant a fault in the table runtime: Interrupt Line's writes go nowhere.
-  const plant = (p: ReturnType<typeof openPair>) => void (p.table.tables.virtWrite[0x0f] &= ~0xff);
+  const plant = (p: ReturnType<typeof openPair>) => {
+    p.table.tables.virtWrite[0x0f] &= ~0xff;
+    packHot(p.table.tables);
+  };
   const pair = openPair(DEFAULT_EXAMPLE);
   plant(pair);
   const result = runCampaign(pair, { runs: 2000, seed: 99 });
