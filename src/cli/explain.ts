@@ -34,7 +34,7 @@ ${deviceHelp}
       throw new UsageError(`OFFSET '${positionals[0]}' is not a number in 0..0xfff`);
     }
     const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...parseBarOptions(values.bar) });
-    const { tables, host } = opened;
+    const { tables } = opened;
     const lines: string[] = [];
     lines.push(`device ${opened.source.path}: policy "${tables.policy.name}" (${tables.policy.source.path}:${tables.policy.source.line})`);
 

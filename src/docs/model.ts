@@ -8,7 +8,7 @@ import { sourceRef } from "../compile/lower.js";
 import type { FieldInfo, GuardExpr, PolicyKind, RestInfo, SourceRef, Template } from "../compile/template.js";
 import { HOOKS, isHookName, isLinkName, LINKS } from "../compile/vocabulary.js";
 import type { HostDevice } from "../host/host.js";
-import { evalGuard, type DeviceTables } from "../runtime/attach.js";
+import type { DeviceTables } from "../runtime/attach.js";
 import { docRef } from "./paths.js";
 
 /** What the guest gets for one bit, as the pages colour it. */

@@ -5,78 +5,17 @@
 import { type DevicePolicy, defaultPolicy, type DeviceIdentity, matchDevice } from "../compile/device.js";
 import type { CompiledRules } from "../compile/load.js";
 import { lowerLayout, writeClass } from "../compile/lower.js";
-import type { GuardExpr, Template } from "../compile/template.js";
+import type { Template } from "../compile/template.js";
 import { HOOK_NAMES, type HookName } from "../compile/vocabulary.js";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
-import { CONFIG_DWORDS, type HardwareBehaviour, type HostDevice } from "../host/host.js";
-import { type BarInfo, barsOf, defaultBarSize } from "./bars.js";
-import { type FoundCapability, readByte, walkExtended, walkStandard } from "./chains.js";
+import { CONFIG_DWORDS, type HostDevice } from "../host/host.js";
+import { attachBars } from "./bars.js";
+import { readByte, walkExtended, walkStandard } from "./chains.js";
+import { evalGuard, templateSize } from "./guards.js";
+import { type DeviceTables, HOT_STRIDE, packHot, type PlacedLayout, type UnknownCapability } from "./tables.js";
 
-export interface PlacedLayout {
-  readonly template: Template;
-  readonly offset: number;
-  readonly size: number;
-  /** Per guard of the template: whether it holds on this device. */
-  readonly guards: readonly boolean[];
-  readonly visible: boolean;
-  /** Why it is hidden, or that it is shown. */
-  readonly reason: string;
-}
-
-/** An unknown capability on the host: no rule describes it, so it is hidden. */
-export interface UnknownCapability {
-  readonly found: FoundCapability;
-}
-
-/** Per-dword tables for one attached device. Identical devices may share them. */
-export interface DeviceTables {
-  readonly hwRead: Uint32Array;
-  readonly virtRead: Uint32Array;
-  readonly virtWrite: Uint32Array;
-  readonly virtW1C: Uint32Array;
-  readonly hwWrite: Uint32Array;
-  readonly preserve: Uint32Array;
-  /**
-   * The masks the hot path reads, interleaved per dword (HOT_STRIDE words:
-   * see HOT): one trapped access touches one cache line, not eight arrays.
-   */
-  readonly hot: Uint32Array;
-  /** Per dword, 1 + index into HOOK_NAMES, or 0. */
-  readonly hook: Uint8Array;
-  /** Per dword, the bits of trapped fields: a write that misses them calls no hook. */
-  readonly hookBits: Uint32Array;
-  /** Bits no rule covers and the default denies (for the log). */
-  readonly denied: Uint32Array;
-  readonly initialShadow: Uint32Array;
-  /** Bits covered by an explicit rule of a visible layout. */
-  readonly covered: Uint32Array;
-  readonly hardware: HardwareBehaviour;
-  readonly placed: readonly PlacedLayout[];
-  readonly unknown: readonly UnknownCapability[];
-  readonly bars: readonly BarInfo[];
-  readonly policy: DevicePolicy;
-  readonly headerType: number;
-  readonly notes: readonly string[];
-}
-
-/** Interleave the per-mask arrays into `hot` (again, after a test changed a mask array). */
-export function packHot(t: Pick<DeviceTables, "hwRead" | "virtRead" | "virtWrite" | "virtW1C" | "hwWrite" | "preserve" | "hookBits" | "denied" | "hot">): void {
-  for (let d = 0; d < CONFIG_DWORDS; d++) {
-    const i = d * HOT_STRIDE;
-    t.hot[i + HOT.hwRead] = t.hwRead[d];
-    t.hot[i + HOT.virtRead] = t.virtRead[d];
-    t.hot[i + HOT.virtWrite] = t.virtWrite[d];
-    t.hot[i + HOT.virtW1C] = t.virtW1C[d];
-    t.hot[i + HOT.hwWrite] = t.hwWrite[d];
-    t.hot[i + HOT.preserve] = t.preserve[d];
-    t.hot[i + HOT.hookBits] = t.hookBits[d];
-    t.hot[i + HOT.denied] = t.denied[d];
-  }
-}
-
-/** Word positions within a dword's slot of DeviceTables.hot. */
-export const HOT = { hwRead: 0, virtRead: 1, virtWrite: 2, virtW1C: 3, hwWrite: 4, preserve: 5, hookBits: 6, denied: 7 } as const;
-export const HOT_STRIDE = 8;
+export type { DeviceTables, PlacedLayout, UnknownCapability } from "./tables.js";
+export { evalGuard, packHot };
 
 export interface AttachOptions {
   /** Device policy; when absent, the most specific matching device file, else the default. */
@@ -104,65 +43,6 @@ export function identityOf(host: HostDevice): DeviceIdentity {
 
 export function headerTypeOf(host: HostDevice): number {
   return (host.read32(3) >>> 16) & 0x7f;
-}
-
-/** Where the device has each layout (the first place, shown or not): for cross-layout guards. */
-export type LayoutOffsets = ReadonlyMap<string, number>;
-
-function fieldValue(host: HostDevice, base: number, offset: number, lo: number, hi: number): number {
-  const abs = base + offset;
-  const dword = host.read32(abs >> 2) >>> ((abs & 3) * 8);
-  const width = hi - lo + 1;
-  return width >= 32 ? dword >>> 0 : (dword >>> lo) & ((1 << width) - 1);
-}
-
-/**
- * Evaluate a guard against the hardware. A comparison with a field of another
- * layout the device does not have is false.
- */
-export function evalGuard(g: GuardExpr, host: HostDevice, base: number, offsets: LayoutOffsets = new Map()): boolean {
-  switch (g.op) {
-    case "not":
-      return !evalGuard(g.operand, host, base, offsets);
-    case "and":
-      return g.operands.every((o) => evalGuard(o, host, base, offsets));
-    case "or":
-      return g.operands.some((o) => evalGuard(o, host, base, offsets));
-    default: {
-      const at = g.layout === undefined ? base : offsets.get(g.layout);
-      if (at === undefined) return false;
-      const v = fieldValue(host, at, g.offset, g.lo, g.hi);
-      switch (g.op) {
-        case "nonzero":
-          return v !== 0;
-        case "==":
-          return v === g.value;
-        case "!=":
-          return v !== g.value;
-        case ">=":
-          return v >= g.value;
-        case "<=":
-          return v <= g.value;
-        case ">":
-          return v > g.value;
-        case "<":
-          return v < g.value;
-      }
-    }
-  }
-}
-
-export function templateSize(t: Template, host: HostDevice, base: number, offsets: LayoutOffsets = new Map()): number {
-  if (t.size.kind === "fixed") return t.size.bytes;
-  if (t.size.kind === "registers") {
-    let end = 0;
-    for (const p of t.pieces) if (p.guard < 0 || evalGuard(t.guards[p.guard], host, base, offsets)) end = Math.max(end, (p.dword + 1) * 4);
-    return end;
-  }
-  const at = t.size.layout === undefined ? base : offsets.get(t.size.layout);
-  if (at === undefined) return t.size.minimum;
-  const v = fieldValue(host, at, t.size.offset, t.size.lo, t.size.hi) * t.size.scale + t.size.add;
-  return Math.max(t.size.minimum, v);
 }
 
 /** Templates with the device's field overrides applied (re-lowered; overrides were validated). */
@@ -335,7 +215,10 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
     initialShadow[d] = (first << 20) >>> 0;
   }
 
-  const bars = attachBars(host, hook, virtWrite, initialShadow, writable, policy, opts);
+  const bars = attachBars(host, hook, virtWrite, initialShadow, writable, {
+    barSizes: Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? policy.barSizes[i]),
+    romSize: opts.romSize ?? policy.romSize,
+  });
 
   // Device-specific bytes a device file passes through, then default deny.
   const denied = new Uint32Array(n);
@@ -380,47 +263,5 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   };
 }
 
-/**
- * BAR sizing: the `bar` and `rom` hooks mark the address bits; which of them the
- * guest may write follows each BAR's size, a device fact the rules cannot hold.
- */
-function attachBars(
-  host: HostDevice,
-  hook: Uint8Array,
-  virtWrite: Uint32Array,
-  shadow: Uint32Array,
-  writable: Uint32Array,
-  policy: DevicePolicy,
-  opts: AttachOptions,
-): BarInfo[] {
-  const barHook = HOOK_NAMES.indexOf("bar") + 1;
-  const romHook = HOOK_NAMES.indexOf("rom") + 1;
-  // BAR n lives at dword 4 + n (0x10 + 4n) in both header types.
-  const values: (number | undefined)[] = [];
-  let romDword = -1;
-  for (let d = 4; d < 10; d++) if (hook[d] === barHook) values[d - 4] = host.read32(d);
-  for (let d = 0; d < 16; d++) if (hook[d] === romHook) romDword = d;
-  const sizeOf = (index: number, value: number, upper: number): number =>
-    opts.barSizes?.[index] ?? policy.barSizes[index] ?? defaultBarSize(value, upper);
-  const bars = barsOf(values, sizeOf);
-  for (const bar of bars) {
-    for (let k = 0; k < bar.dwords.length; k++) {
-      const d = 4 + bar.index + k;
-      virtWrite[d] = bar.writable[k];
-      writable[d] = bar.writable[k];
-      shadow[d] = (host.read32(d) & (bar.writable[k] | bar.flags[k])) >>> 0;
-    }
-  }
-  if (romDword >= 0) {
-    const value = host.read32(romDword);
-    const size = opts.romSize ?? policy.romSize ?? defaultBarSize(value & 0xfffff800, 0);
-    const addr = size >= 2048 ? ~(size - 1) & 0xfffff800 : 0;
-    virtWrite[romDword] = (virtWrite[romDword] & 1) | addr;
-    writable[romDword] = (writable[romDword] & 1) | addr;
-    shadow[romDword] = (shadow[romDword] & 1) | (value & addr);
-    bars.push({ index: 6, kind: "rom", size, dwords: [romDword], writable: [addr >>> 0], flags: [1] });
-  }
-  return bars;
-}
-
 export { readByte };
+

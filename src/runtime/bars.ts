@@ -1,5 +1,7 @@
 // BAR layout from the hardware's values and the BARs' sizes: which bits are
 // read-only flags and which address bits a guest may write when it sizes a BAR.
+import { HOOK_NAMES } from "../compile/vocabulary.js";
+import type { HostDevice } from "../host/host.js";
 
 export interface BarInfo {
   /** BAR number (0..5), or 6 for the Expansion ROM. */
@@ -58,4 +60,47 @@ export function barsOf(values: readonly (number | undefined)[], sizeOf: (index: 
     i++;
   }
   return out;
+}
+
+/**
+ * BAR sizing: the `bar` and `rom` hooks mark the address bits; which of them the
+ * guest may write follows each BAR's size, a device fact the rules cannot hold.
+ */
+export function attachBars(
+  host: HostDevice,
+  hook: Uint8Array,
+  virtWrite: Uint32Array,
+  shadow: Uint32Array,
+  writable: Uint32Array,
+  /** Sizes someone gave (options, then device file); undefined falls back to the default. */
+  given: { readonly barSizes: readonly (number | undefined)[]; readonly romSize: number | undefined },
+): BarInfo[] {
+  const barHook = HOOK_NAMES.indexOf("bar") + 1;
+  const romHook = HOOK_NAMES.indexOf("rom") + 1;
+  // BAR n lives at dword 4 + n (0x10 + 4n) in both header types.
+  const values: (number | undefined)[] = [];
+  let romDword = -1;
+  for (let d = 4; d < 10; d++) if (hook[d] === barHook) values[d - 4] = host.read32(d);
+  for (let d = 0; d < 16; d++) if (hook[d] === romHook) romDword = d;
+  const sizeOf = (index: number, value: number, upper: number): number =>
+    given.barSizes[index] ?? defaultBarSize(value, upper);
+  const bars = barsOf(values, sizeOf);
+  for (const bar of bars) {
+    for (let k = 0; k < bar.dwords.length; k++) {
+      const d = 4 + bar.index + k;
+      virtWrite[d] = bar.writable[k];
+      writable[d] = bar.writable[k];
+      shadow[d] = (host.read32(d) & (bar.writable[k] | bar.flags[k])) >>> 0;
+    }
+  }
+  if (romDword >= 0) {
+    const value = host.read32(romDword);
+    const size = given.romSize ?? defaultBarSize(value & 0xfffff800, 0);
+    const addr = size >= 2048 ? ~(size - 1) & 0xfffff800 : 0;
+    virtWrite[romDword] = (virtWrite[romDword] & 1) | addr;
+    writable[romDword] = (writable[romDword] & 1) | addr;
+    shadow[romDword] = (shadow[romDword] & 1) | (value & addr);
+    bars.push({ index: 6, kind: "rom", size, dwords: [romDword], writable: [addr >>> 0], flags: [1] });
+  }
+  return bars;
 }
