@@ -5,7 +5,7 @@ import type { CompiledRules } from "../compile/load.js";
 import type { FieldInfo, Template } from "../compile/template.js";
 import { CfgvirtError, error, type Diagnostic } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";
-import { evalGuard } from "../runtime/attach.js";
+import { evalGuard } from "../runtime/guards.js";
 import { SimulatedDevice } from "./simulated.js";
 
 export interface BuiltImage {
@@ -40,6 +40,8 @@ export function buildImage(image: A.Image, compiled: CompiledRules): BuiltImage 
   let romSize: number | undefined;
   let vpd: Uint8Array | undefined;
   const std: number[] = [];
+  // Where each block went, for guards that read another layout's field.
+  const offsets = new Map<string, number>();
   const ext: number[] = [];
 
   for (const stmt of image.stmts) {
@@ -71,7 +73,8 @@ export function buildImage(image: A.Image, compiled: CompiledRules): BuiltImage 
       set(base, 32, 16, 19, 1);
       ext.push(base);
     }
-    for (const a of block.assigns) assign(t, base, a, view, set, ds);
+    offsets.set(t.name, base);
+    for (const a of block.assigns) assign(t, base, a, view, set, ds, offsets);
   }
 
   // Chains in declaration order.
@@ -94,11 +97,12 @@ function assign(
   view: () => SimulatedDevice,
   set: (offset: number, width: number, lo: number, hi: number, value: number) => void,
   ds: Diagnostic[],
+  offsets: ReadonlyMap<string, number>,
 ): void {
   const [regName, fieldName] = a.path.parts.map((p) => p.name);
   // Among same-named registers in variant layouts, the one whose guard holds for the bytes so far.
   const candidates = t.fields.filter((f) => f.register === regName);
-  const active = candidates.filter((f) => f.guard < 0 || evalGuard(t.guards[f.guard], view(), base));
+  const active = candidates.filter((f) => f.guard < 0 || evalGuard(t.guards[f.guard], view(), base, offsets));
   if (candidates.length === 0 || a.path.parts.length > 2) {
     const regs = [...new Set(t.fields.map((f) => f.register))].join(", ");
     ds.push(error("E110", `${t.name} has no register \`${regName}\``, a.path.span, `registers of ${t.name}: ${regs}`));

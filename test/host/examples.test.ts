@@ -60,3 +60,14 @@ describe("image errors", () => {
     expect(m).toContain("error[E110]: register `command` has no field `nope`");
   });
 });
+
+describe("image guards", () => {
+  it("a register guarded by another layout's field can be set once that layout is placed", () => {
+    const c = compileRuleText(
+      "img.rules",
+      'image "rp" {\n  header type0 { vendor_id = 0x1af4 }\n  capability pcie @ 0x40 { flags.version = 2; flags.device_type = 4 }\n  extended aer @ 0x100 { root_command = 0x7 }\n}\n',
+    );
+    const built = buildImage(c.ruleSet.images.find((i) => i.name === "rp")!, c);
+    expect(built.bytes[0x12c]).toBe(0x7);
+  });
+});
