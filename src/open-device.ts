@@ -12,6 +12,7 @@ import { examplesDir } from "./paths.js";
 import { type AttachOptions, assertPassThroughable, attach, type DeviceTables } from "./runtime/attach.js";
 import { type PlatformListener, standardHooks } from "./runtime/hooks.js";
 import { DeviceLog, type LogSink } from "./runtime/log.js";
+import type { TableCache } from "./runtime/table-cache.js";
 import { type HookHandler, VirtualDevice } from "./runtime/virtual-device.js";
 
 export interface DeviceSource {
@@ -78,17 +79,20 @@ export interface OpenOptions extends AttachOptions {
   readonly onHook?: HookHandler;
   /** Told about MSI/MSI-X/power/FLR/BAR events by the standard hooks. */
   readonly listener?: PlatformListener;
+  /** Share tables with identical devices opened through the same cache. */
+  readonly tableCache?: TableCache;
 }
 
 /** Attach a device source to its rules; refuses bridges unless told otherwise. */
 export function openSource(source: DeviceSource, opts: OpenOptions = {}): OpenedDevice {
   const host = new SimulatedDevice(source.bytes);
   if (!opts.allowBridge) assertPassThroughable(host, source.path);
-  const tables = attach(source.compiled, host, {
+  const attachOpts = {
     ...opts,
     barSizes: Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? source.barSizes[i]),
     romSize: opts.romSize ?? source.romSize,
-  });
+  };
+  const tables = opts.tableCache ? opts.tableCache.attach(source.compiled, host, attachOpts) : attach(source.compiled, host, attachOpts);
   host.setBehaviour(tables.hardware);
   const onHook = opts.onHook ?? standardHooks({ vpd: source.vpd, listener: opts.listener });
   const device = new VirtualDevice(tables, host, new DeviceLog(opts.log ?? (() => {})), onHook);

@@ -22,6 +22,7 @@ import { Iommu } from "./iommu.js";
 import { type HostRoute, MsiMediator } from "./msi.js";
 import { PassThroughFunction, type MsixEntry } from "./passthrough-function.js";
 import { decidePowerState, type PowerDecision } from "./power.js";
+import { TableCache } from "../runtime/table-cache.js";
 import { RootPort } from "./root-port.js";
 import { Topology } from "./topology.js";
 
@@ -48,6 +49,8 @@ export class Machine {
   readonly cf8: ConfigMechanism1;
   readonly ecam: Ecam;
   readonly iommu = new Iommu();
+  /** Identical functions plugged into the machine share their tables. */
+  readonly tables = new TableCache();
   readonly memory = new HostMemory();
   readonly guestInterrupts = new GuestInterrupts();
   readonly hostVectors = new HostVectors<HostRoute>();
@@ -104,7 +107,7 @@ export class Machine {
     if (port.child) throw new RangeError(`${port.name}: the slot is occupied`);
     const source = typeof from === "string" ? readDeviceSource(from, opts.rules ?? []) : from;
     const name = opts.name ?? source.path.replace(/^.*\//, "").replace(/\.[^.]*$/, "");
-    const opened = openSource(source, { ...opts, listener: this.listener, log: this.prefixed(name) });
+    const opened = openSource(source, { ...opts, listener: this.listener, log: this.prefixed(name), tableCache: this.tables });
     const domain = opts.hostRequesterId ?? this.freshRequesterId();
     const fn = new PassThroughFunction(name, opened, domain);
     this.msi.quiesce(fn);
