@@ -10,6 +10,7 @@ export const HOOKS = {
   power_state: "PMCSR PowerState: the platform decides whether and how the host changes D-state",
   vpd_address: "VPD address/flag handshake: the device model serves VPD data",
   flr: "Initiate Function-Level Reset: the platform resets the function and the virtual state",
+  secondary_bus_reset: "Secondary Bus Reset on a bridge: the platform resets what sits below it",
 } as const;
 export type HookName = keyof typeof HOOKS;
 export const HOOK_NAMES = Object.keys(HOOKS) as HookName[];

@@ -65,7 +65,10 @@ export class Machine {
     this.sink = opts.log ?? (() => {});
     const bridge = openDevice(HOST_BRIDGE_IMAGE, { log: this.prefixed("00:00.0") });
     this.topology = new Topology(bridge);
-    for (let i = 1; i <= (opts.rootPorts ?? 4); i++) this.topology.addPort(new RootPort(i, this.guestInterrupts, this.prefixed(`00:${i.toString(16).padStart(2, "0")}.0`)));
+    for (let i = 1; i <= (opts.rootPorts ?? 4); i++) {
+      const name = `00:${i.toString(16).padStart(2, "0")}.0`;
+      this.topology.addPort(new RootPort(i, this.guestInterrupts, this.prefixed(name), (port) => this.resetBelow(port)));
+    }
     this.cf8 = new ConfigMechanism1(this.topology);
     this.ecam = new Ecam(opts.ecam ?? { base: 0xe000_0000, startBus: 0, endBus: 255 }, this.topology);
     this.msi = new MsiMediator(this.hostVectors, this.guestInterrupts);
@@ -196,6 +199,15 @@ export class Machine {
       fn.powerState = 0;
     },
   };
+
+  /** Secondary Bus Reset on a port: the function below loses its virtual state and its interrupt routes. */
+  private resetBelow(port: RootPort): void {
+    const fn = port.child;
+    if (!fn) return;
+    fn.device.resetShadow();
+    this.msi.teardown(fn);
+    fn.powerState = 0;
+  }
 
   private release(fn: PassThroughFunction): void {
     this.msi.teardown(fn);

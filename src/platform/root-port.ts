@@ -54,8 +54,14 @@ export class RootPort {
     readonly deviceNumber: number,
     private readonly guest: GuestInterrupts,
     log?: LogSink,
+    /** Called when the guest sets Secondary Bus Reset in this port's Bridge Control. */
+    onSecondaryBusReset: (port: RootPort) => void = () => {},
   ) {
-    this.opened = openSource(rootPortSourceFor(deviceNumber), { allowBridge: true, log });
+    this.opened = openSource(rootPortSourceFor(deviceNumber), {
+      allowBridge: true,
+      log,
+      listener: { secondaryBusReset: () => onSecondaryBusReset(this) },
+    });
     const pcie = capabilityOffset(this.opened.tables, "pcie");
     if (pcie === undefined) throw new Error("root port: PCI Express capability not visible");
     this.pcie = pcie;

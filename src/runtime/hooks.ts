@@ -16,6 +16,8 @@ export interface PlatformListener {
   functionReset?(device: VirtualDevice): void;
   /** The guest wrote a BAR or the ROM BAR (its virtual address changed). */
   barWritten?(device: VirtualDevice, dword: number): void;
+  /** The guest set Secondary Bus Reset on a bridge (`device` is the bridge). */
+  secondaryBusReset?(device: VirtualDevice): void;
 }
 
 export interface HookOptions {
@@ -67,6 +69,10 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
         return;
       case "power_state":
         l.powerState?.(device, d, (s[d] & bits) >>> (31 - Math.clz32(bits & -bits)));
+        return;
+      case "secondary_bus_reset":
+        // Asserting the bit (a write that sets it) resets the bus below; holding or clearing it does nothing more.
+        if ((written & bits & s[d]) !== 0) l.secondaryBusReset?.(device);
         return;
       case "bar":
       case "rom":

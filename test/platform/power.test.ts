@@ -89,3 +89,21 @@ describe("power state", () => {
     expect(readHardware(fn.host, PMCSR, 2) & 0x8000).toBe(0);
   });
 });
+
+describe("secondary bus reset", () => {
+  it("setting Secondary Bus Reset on the root port resets the function below it and drops its interrupt routes", () => {
+    const { m, fn } = setup(NIC);
+    const initial = cf8Read(m, 1, 0, 0, 0x0c, 1);
+    cf8Write(m, 1, 0, 0, 0x0c, 1, 0x40);
+    cf8Write(m, 1, 0, 0, 0x50 + 4, 4, 0xfee0_0000);
+    cf8Write(m, 1, 0, 0, 0x50 + 2, 2, 1);
+    expect(m.hostVectors.size).toBeGreaterThan(0);
+    const bridgeControl = cf8Read(m, 0, 1, 0, 0x3e, 2);
+    cf8Write(m, 0, 1, 0, 0x3e, 2, bridgeControl | 0x40); // assert SBR on port 00:01.0
+    expect(cf8Read(m, 0, 1, 0, 0x3e, 2) & 0x40).toBe(0x40); // the bit reads back as written
+    expect(cf8Read(m, 1, 0, 0, 0x0c, 1)).toBe(initial);
+    expect(cf8Read(m, 1, 0, 0, 0x52, 2) & 1).toBe(0);
+    expect(m.hostVectors.size).toBe(0);
+    expect(fn.powerState).toBe(0);
+  });
+});

@@ -91,6 +91,6 @@ describe("platform notifications", () => {
     const dev = new VirtualDevice(tables, host);
     const hooks = standardHooks();
     for (const name of HOOK_NAMES) expect(() => hooks(dev, name, 0, -1, -1)).not.toThrow();
-    expect(HOOK_NAMES).toEqual(["bar", "rom", "msi_enable", "msix_control", "power_state", "vpd_address", "flr"]);
+    expect(HOOK_NAMES).toEqual(["bar", "rom", "msi_enable", "msix_control", "power_state", "vpd_address", "flr", "secondary_bus_reset"]);
   });
 });
