@@ -171,7 +171,10 @@ export function lowerLayout(
       ds.push(error("E109", `register \`${reg.name.name}\` at 0x${off.toString(16)} is not aligned to its ${reg.width}-bit width`, reg.offset.span,
         `a u${reg.width} register starts at a multiple of ${bytes}; split it into narrower registers`));
     }
-    if (size.kind === "fixed" && layout.size && off + bytes > size.bytes) {
+    if (off + bytes > 0x1000) {
+      ds.push(error("E103", `register \`${reg.name.name}\` at 0x${off.toString(16)} lies past the 4 KiB configuration space`, reg.offset.span,
+        `offsets are relative to the layout's base and stay below 0x1000`));
+    } else if (size.kind === "fixed" && layout.size && off + bytes > size.bytes) {
       ds.push(error("E103", `register \`${reg.name.name}\` (0x${off.toString(16)}..0x${(off + bytes - 1).toString(16)}) runs past the end of ${layout.name.name} (size 0x${size.bytes.toString(16)})`,
         reg.span, `move the register or raise the layout's size`));
     }

@@ -58,6 +58,11 @@ describe("validation errors", () => {
     expect(e.message).toContain("help: move the register or raise the layout's size");
   });
 
+  it("E103: a register past the 4 KiB configuration space", () => {
+    const e = failure(wrap("  register far @ 0x1000 u32 { [31:0] x RO pass }"));
+    expect(e.message).toContain("t.rules:3:18: error[E103]: register `far` at 0x1000 lies past the 4 KiB configuration space");
+  });
+
   it("E104: duplicate names of registers, fields and layouts", () => {
     const e = failure(
       wrap("  register control @ 0x02 u16 { [7:0] a RW pass; [15:8] a RW pass }\n  register control @ 0x04 u16 { [15:0] b RO pass }") +
