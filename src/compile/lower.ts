@@ -64,6 +64,12 @@ export function lowerLayout(
   const guardAst: (A.Guard | undefined)[] = [];
   const guards: GuardExpr[] = [];
 
+  const idLimit = layout.layoutKind === "header" ? 0x7f : layout.layoutKind === "capability" ? 0xff : 0xffff;
+  if (layout.id.value > idLimit) {
+    const what = layout.layoutKind === "header" ? "header type" : `${layout.layoutKind} ID`;
+    ds.push(error("E117", `${what} 0x${layout.id.value.toString(16)} is out of range`, layout.id.span, `a ${what} is at most 0x${idLimit.toString(16)}`));
+  }
+
   // Flatten the when-tree into registers with a combined guard each.
   const walk = (body: readonly A.LayoutStmt[], guard: number, arms: Map<A.When, number>, guardNode: A.Guard | undefined) => {
     for (const stmt of body) {

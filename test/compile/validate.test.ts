@@ -153,6 +153,12 @@ describe("validation errors", () => {
     expect(e.message).toContain("help: describe every bit, e.g. `[15:4] - RsvdP hide`");
   });
 
+  it("E117: a capability ID out of range for its kind", () => {
+    const e = failure("capability big id 0x100 {\n  register header @ 0x00 u16 { [7:0] id RO pass; [15:8] next RO emulate(next) }\n}\n");
+    expect(e.message).toContain("t.rules:1:19: error[E117]: capability ID 0x100 is out of range");
+    expect(e.message).toContain("help: a capability ID is at most 0xff");
+  });
+
   it("collects every error of a stage before stopping, in source order", () => {
     const e = failure(wrap(
       "  register a @ 0x04 u16 { [16] a RO pass; [15:0] - RsvdP hide }\n" +
