@@ -39,3 +39,20 @@ describe("command line", () => {
     expect(j.config).toHaveLength(j.size * 2);
   });
 });
+
+describe("binary config files", () => {
+  it("view reads a raw sysfs-style config file as it reads a dump", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { readDeviceSource } = await import("../../src/open-device.js");
+    const dir = mkdtempSync(join(tmpdir(), "cfgvirt-bin-"));
+    const file = join(dir, "config");
+    writeFileSync(file, readDeviceSource("examples/nvme.rules").bytes.subarray(0, 256));
+    const fromBinary = await cli("view", "--device", file);
+    expect(fromBinary.code).toBe(0);
+    const rows = (t: string) => t.split("\n").slice(1).join("\n");
+    const fromImage = await cli("view", "--device", "examples/nvme.rules");
+    expect(rows(fromBinary.out)).toBe(rows(fromImage.out).split("\n").slice(0, 16).join("\n") + "\n");
+  });
+});
