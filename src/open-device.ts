@@ -1,7 +1,7 @@
 // Open a device for the tools: a config dump, a raw config file, or a rule file
 // holding an `image` (the example devices), attached to the rules and ready for
 // trapped accesses.
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { compileRules, type CompiledRules } from "./compile/load.js";
 import { CfgvirtError, error } from "./diag/diagnostic.js";
@@ -43,6 +43,10 @@ export const DEFAULT_EXAMPLE = join(examplesDir, "nic.rules");
 
 /** Read a device from a dump, a binary config file, or a rule file with an `image`. */
 export function readDeviceSource(path: string, extraRules: readonly string[] = []): DeviceSource {
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new CfgvirtError([error("F001", `cannot read device ${path}: ${existsSync(path) ? "not a file" : "no such file"}`, undefined,
+      "give an lspci -x/-xxx/-xxxx dump, a binary config file, or a rule file with an `image`")]);
+  }
   if (path.endsWith(".rules")) {
     const compiled = compileRules([...extraRules, path]);
     const image = compiled.ruleSet.images.find((i) => resolve(i.span.source.path) === resolve(path));
