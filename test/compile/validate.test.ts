@@ -147,6 +147,12 @@ describe("validation errors", () => {
     expect(e.message).toContain("error[E113]: register `control` names 2 different hooks (msi_enable, flr)");
   });
 
+  it("E114: an unknown structural initial value", () => {
+    const e = failure(wrap("  register control @ 0x02 u16 { [15:0] a RO emulate(nxt) }"));
+    expect(e.message).toContain("error[E114]: unknown initial value `nxt`");
+    expect(e.message).toContain("help: use hw, a number, or one of: next, first_cap, cap_list");
+  });
+
   it("E115: bits no field describes", () => {
     const e = failure(wrap("  register control @ 0x02 u16 { [3:0] a RO pass }"));
     expect(e.message).toContain("error[E115]: register `control` has bits no field describes: [15:4]");
