@@ -3,7 +3,7 @@
 // All errors of the stage are collected before anything stops.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { error, type Diagnostic, SourceFile, throwIfErrors } from "../diag/diagnostic.js";
+import { error, type Diagnostic, throwIfErrors } from "../diag/diagnostic.js";
 import { rulesDir } from "../paths.js";
 import type * as A from "../syntax/ast.js";
 import { parseRules } from "../syntax/parse.js";
@@ -183,4 +183,3 @@ export function compileRuleText(path: string, text: string, opts: { standard?: b
   return compileRules([path], { ...opts, sources: new Map([[path, text]]) });
 }
 
-export { SourceFile };

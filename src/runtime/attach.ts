@@ -10,7 +10,7 @@ import { HOOK_NAMES, type HookName } from "../compile/vocabulary.js";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
 import { CONFIG_DWORDS, type HostDevice } from "../host/host.js";
 import { attachBars } from "./bars.js";
-import { readByte, walkExtended, walkStandard } from "./chains.js";
+import { walkExtended, walkStandard } from "./chains.js";
 import { evalGuard, templateSize } from "./guards.js";
 import { type DeviceTables, HOT_STRIDE, packHot, type PlacedLayout, type UnknownCapability } from "./tables.js";
 
@@ -263,5 +263,4 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   };
 }
 
-export { readByte };
 
