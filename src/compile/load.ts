@@ -7,6 +7,7 @@ import { error, type Diagnostic, throwIfErrors } from "../diag/diagnostic.js";
 import { rulesDir } from "../paths.js";
 import type * as A from "../syntax/ast.js";
 import { parseRules } from "../syntax/parse.js";
+import { applyDevice, rememberApplied } from "./apply-device.js";
 import { resolveDevice, type DevicePolicy } from "./device.js";
 import { lowerLayout, sourceRef } from "./lower.js";
 import type { Template } from "./template.js";
@@ -117,14 +118,19 @@ export function compileRuleSet(ruleSet: RuleSet): { compiled: CompiledRules; dia
     templates.push(template);
     ds.push(...diagnostics);
   }
-  const devices: DevicePolicy[] = [];
-  for (const device of ruleSet.devices) {
-    const { policy, diagnostics } = resolveDevice(device, layoutsByName);
-    devices.push(policy);
-    ds.push(...diagnostics);
-  }
   const templatesByName = new Map(templates.map((t) => [t.name, t]));
-  return { compiled: { ruleSet, templates, layoutsByName, templatesByName, devices }, diagnostics: sortDiagnostics(ds) };
+  const devices: DevicePolicy[] = [];
+  const compiled: CompiledRules = { ruleSet, templates, layoutsByName, templatesByName, devices };
+  for (const device of ruleSet.devices) {
+    const resolved = resolveDevice(device, layoutsByName);
+    ds.push(...resolved.diagnostics);
+    // Device files are validated and applied here, at compile time, like layouts.
+    const { applied, diagnostics } = applyDevice(compiled, resolved.policy);
+    ds.push(...diagnostics);
+    rememberApplied(compiled, applied);
+    devices.push(resolved.policy);
+  }
+  return { compiled, diagnostics: sortDiagnostics(ds) };
 }
 
 /** File order, then position: a stage's errors read top to bottom. */

@@ -146,6 +146,7 @@ export function lowerLayout(
         return { op: g.kind, operands: g.operands.map(lowerGuard) };
       case "compare": {
         const r = resolveField(g.path, "guard");
+        if (r) checkStable(r.field, g.path, "a guard", ds);
         if (!r) return { op: "nonzero", offset: 0, width: 8, lo: 0, hi: 0, value: 0 };
         return { op: g.op, ...(r.layout ? { layout: r.layout } : {}), offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi, value: g.value };
       }
@@ -160,6 +161,7 @@ export function lowerLayout(
     const r = resolveField(layout.size.path, "size");
     let minimum = 0;
     for (const s of scopes) if (s.guard < 0) minimum = Math.max(minimum, s.register.offset.value + s.register.width / 8);
+    if (r) checkStable(r.field, layout.size.path, "a size", ds);
     if (r) {
       size = {
         kind: "field", ...(r.layout ? { layout: r.layout } : {}), offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi,
@@ -202,6 +204,7 @@ export function lowerLayout(
 
   const pieces: Piece[] = [];
   const fields: FieldInfo[] = [];
+  const hookSites: { scope: RegisterScope; dword: number; hook: string; span: Span }[] = [];
   for (const scope of scopes) {
     const reg = scope.register;
     const shift = (reg.offset.value & 3) * 8;
@@ -250,7 +253,10 @@ export function lowerLayout(
       attrW1C |= bits.attrW1C;
       attrRsvdZ |= bits.attrRsvdZ;
       if (bits.init) inits.push(bits.init);
-      if (policy.kind === "trap") hooks.push({ hook: policy.hook.name, mask: m });
+      if (policy.kind === "trap") {
+        hooks.push({ hook: policy.hook.name, mask: m });
+        hookSites.push({ scope, dword: reg.offset.value >> 2, hook: policy.hook.name, span: policy.hook.span });
+      }
 
       fields.push({
         register: reg.name.name,
@@ -272,17 +278,24 @@ export function lowerLayout(
       ds.push(error("E115", `register \`${reg.name.name}\` has bits no field describes: ${describeBits(full & ~covered, shift)}`, reg.name.span,
         `describe every bit, e.g. \`${describeBits(full & ~covered, shift).split(", ")[0]} - RsvdP hide\``));
     }
-    const hookNames = new Set(hooks.map((h) => h.hook));
-    if (hookNames.size > 1) {
-      ds.push(error("E113", `register \`${reg.name.name}\` names ${hookNames.size} different hooks (${[...hookNames].join(", ")})`, reg.name.span,
-        `one hook serves a register; give its fields the same hook`));
-    }
     const u = (x: number) => x >>> 0;
     const masks: PieceMasks = {
       covered: u(covered), hwRead: u(hwRead), virtRead: u(virtRead), virtWrite: u(virtWrite), virtW1C: u(virtW1C),
       hwWrite: u(hwWrite), preserve: u(preserve), attrWritable: u(attrWritable), attrW1C: u(attrW1C), attrRsvdZ: u(attrRsvdZ),
     };
     pieces.push({ register: reg.name.name, guard: scope.guard, dword: reg.offset.value >> 2, masks, inits, hooks });
+  }
+
+  // One hook serves a dword: the runtime calls a single handler per trapped
+  // dword, so a second hook there (a device file's override too) would silently
+  // replace the first, e.g. knock out MSI Enable's.
+  for (let i = 0; i < hookSites.length; i++) {
+    const a = hookSites[i];
+    const clash = hookSites.slice(0, i).find((b) => b.dword === a.dword && b.hook !== a.hook && coexist(a.scope, b.scope));
+    if (clash) {
+      ds.push(error("E113", `hook \`${a.hook}\` shares dword 0x${(a.dword * 4).toString(16)} of ${layout.name.name} with hook \`${clash.hook}\``, a.span,
+        `one hook serves a dword; give the fields of \`${a.scope.register.name.name}\` the hook \`${clash.hook}\`, or emulate them`));
+    }
   }
 
   let rest: RestInfo | undefined;
@@ -378,6 +391,20 @@ function policyDetail(p: A.Policy): string {
     case "trap":
       return `${p.hook.name}, ${init(p.init)}`;
   }
+}
+
+/**
+ * Guards and sizes choose which bytes belong to a layout, once, at attach. A
+ * field the hardware may change by itself (a status bit, a sticky log pointer,
+ * anything the guest writes) would let the device's own state decide what the
+ * guest sees: AER's TLP Prefix Log Present (ROS) once grew AER over the hidden
+ * DSN. Only fixed capability facts qualify: RO and HwInit.
+ */
+function checkStable(field: A.Field, path: A.FieldPath, what: string, ds: Diagnostic[]): void {
+  if (field.attribute === "RO" || field.attribute === "HwInit") return;
+  const name = path.parts.map((p) => p.name).join(".");
+  ds.push(error("E130", `${what} reads \`${name}\`, a ${field.attribute} field the hardware or the guest can change`, path.span,
+    `guards and sizes may read only RO or HwInit capability fields; size the layout for its largest variant or guard on a capability bit`));
 }
 
 /** Attribute and policy combinations that make no sense, and names the language does not know. */

@@ -218,6 +218,8 @@ export class ReferenceDevice {
   readonly hardware: HardwareBehaviour;
   readonly policy: DevicePolicy;
   readonly placements: ReferencePlacement[] = [];
+  /** Byte ranges [from, to) of hidden capabilities (and unknown ones' headers): they read 0 whatever overlaps them. */
+  private readonly hiddenExtents: [number, number][] = [];
   /** Offset of the first visible extended capability when 0x100 itself is hidden. */
   private extHead: number | undefined;
   /** BAR registers by dword: the address bits a guest may write (sizing result). */
@@ -270,8 +272,13 @@ export class ReferenceDevice {
     place(header, 0, 64, true);
     for (const f of found) {
       const layout = layouts.find((l) => l.layoutKind === f.kind && l.id.value === f.id);
-      if (!layout) continue;
-      const size = Math.min(layoutSize(layout, site(f.offset)), host.size - f.offset);
+      // A capability ends where its space does: 0x100 for standard ones, 0x1000 for extended.
+      const spaceEnd = f.kind === "capability" ? 0x100 : 0x1000;
+      if (!layout) {
+        this.hiddenExtents.push([f.offset, Math.min(f.offset + 4, spaceEnd)]);
+        continue;
+      }
+      const size = Math.min(layoutSize(layout, site(f.offset)), host.size - f.offset, spaceEnd - f.offset);
       const name = layout.name.name;
       let visible = !policy.hide.has(name) && (layout.hiddenReason === undefined || policy.allow.has(name));
       for (let b = f.offset; visible && b < f.offset + size; b++) if (claimed[b]) visible = false;
@@ -280,6 +287,7 @@ export class ReferenceDevice {
         (f.kind === "capability" ? visibleStd : visibleExt).push(f.offset);
       }
       place(layout, f.offset, size, visible);
+      if (!visible) this.hiddenExtents.push([f.offset, f.offset + size]);
     }
     const link = (name: string, layout: A.Layout, offset: number): number => {
       if (name === "first_cap") return visibleStd[0] ?? 0;
@@ -316,7 +324,7 @@ export class ReferenceDevice {
           for (let i = field.lo; i <= field.hi; i++) {
             const k = (p.base + reg.offset.value) * 8 + i;
             describe(k, field.attribute);
-            if (!p.visible) continue;
+            if (!p.visible || this.inHidden(k >> 3)) continue;
             const j = i - field.lo;
             if (pol.kind === "hide") setInit(k, bitOf(pol.value, j));
             else if (pol.kind === "emulate" || pol.kind === "trap") {
@@ -332,7 +340,7 @@ export class ReferenceDevice {
         if (described[b]) continue;
         for (let i = 0; i < 8; i++) {
           describe(b * 8 + i, rest.attribute);
-          if (p.visible && rest.policy.kind === "emulate" && rest.policy.init.kind === "hw") setInit(b * 8 + i, hwBit(b * 8 + i));
+          if (p.visible && !this.inHidden(b) && rest.policy.kind === "emulate" && rest.policy.init.kind === "hw") setInit(b * 8 + i, hwBit(b * 8 + i));
         }
       }
     }
@@ -406,12 +414,22 @@ export class ReferenceDevice {
         for (const f of reg.fields) {
           const pol = this.policyOf(p, reg, f);
           if (pol.kind !== "trap") continue;
-          hook = pol.hook.name as HookName;
-          for (let b = f.lo; b <= f.hi; b++) bits = (bits | (1 << (((p.base + reg.offset.value) & 3) * 8 + b))) >>> 0;
+          let any = false;
+          for (let b = f.lo; b <= f.hi; b++) {
+            const bit = ((p.base + reg.offset.value) & 3) * 8 + b;
+            if (this.inHidden(d * 4 + (bit >> 3))) continue;
+            bits = (bits | (1 << bit)) >>> 0;
+            any = true;
+          }
+          if (any) hook = pol.hook.name as HookName;
         }
       }
     }
     return hook ? { hook, bits } : undefined;
+  }
+
+  private inHidden(b: number): boolean {
+    return this.hiddenExtents.some(([from, to]) => b >= from && b < to);
   }
 
   /** Who governs byte `b`: walk the layouts placed on the device. */
@@ -419,6 +437,7 @@ export class ReferenceDevice {
     if (this.extHead !== undefined && b >= 0x100 && b < 0x104) return { kind: "rule", rule: EXT_HEAD };
     const bar = this.bars.get(b >> 2);
     if (bar !== undefined) return { kind: "bar", writable: bar };
+    if (this.inHidden(b)) return { kind: "rule", rule: DENY };
     const ps = this.placements;
     for (const p of ps) {
       if (!p.visible) continue;
@@ -442,6 +461,8 @@ export class ReferenceDevice {
       }
       if (!described) return { kind: "rule", rule: this.restRule(p.layout) };
     }
+    // `pass` and `permissive` reach only bytes that no placed layout spans.
+    if (ps.some((p) => b >= p.base && b < p.base + p.size)) return { kind: "rule", rule: b >= this.host.size ? ABSENT : DENY };
     for (const r of this.policy.passBytes) {
       if (b < r.first || b > r.last) continue;
       const w = behaviourOf(r.attribute);

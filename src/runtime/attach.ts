@@ -4,7 +4,8 @@
 // around hidden capabilities, and deny every byte no rule covers.
 import { type DevicePolicy, defaultPolicy, type DeviceIdentity, matchDevice } from "../compile/device.js";
 import type { CompiledRules } from "../compile/load.js";
-import { lowerLayout, writeClass } from "../compile/lower.js";
+import { appliedDevice } from "../compile/apply-device.js";
+import { writeClass } from "../compile/lower.js";
 import type { Template } from "../compile/template.js";
 import { HOOK_NAMES, type HookName } from "../compile/vocabulary.js";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
@@ -45,16 +46,6 @@ export function headerTypeOf(host: HostDevice): number {
   return (host.read32(3) >>> 16) & 0x7f;
 }
 
-/** Templates with the device's field overrides applied (re-lowered; overrides were validated). */
-function templatesFor(compiled: CompiledRules, policy: DevicePolicy): Map<string, Template> {
-  const out = new Map(compiled.templatesByName);
-  for (const [layoutName, overrides] of policy.overrides) {
-    const layout = compiled.layoutsByName.get(layoutName);
-    if (layout) out.set(layoutName, lowerLayout(layout, overrides, compiled.layoutsByName).template);
-  }
-  return out;
-}
-
 /** Refuse devices a guest must not own; bridges belong to the platform. */
 export function assertPassThroughable(host: HostDevice, path: string): void {
   const type = headerTypeOf(host);
@@ -67,10 +58,18 @@ export function assertPassThroughable(host: HostDevice, path: string): void {
   }
 }
 
+/** The bits of dword `d` whose bytes some layout claims. */
+function claimedMask(claimed: Uint8Array, d: number): number {
+  let m = 0;
+  for (let i = 0; i < 4; i++) if (claimed[d * 4 + i]) m |= 0xff << (i * 8);
+  return m >>> 0;
+}
+
 export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOptions = {}): DeviceTables {
   const notes: string[] = [];
   const policy = opts.policy ?? matchDevice(compiled.devices, identityOf(host)) ?? defaultPolicy();
-  const templates = templatesFor(compiled, policy);
+  const applied = appliedDevice(compiled, policy);
+  const templates = applied.templates;
   const headerType = headerTypeOf(host);
   if (headerType !== 0 && !opts.allowBridge) assertPassThroughable(host, "device");
   const header = [...templates.values()].find((t) => t.kind === "header" && t.id === headerType);
@@ -92,31 +91,57 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   const placed: PlacedLayout[] = [{ template: header, offset: 0, size: 64, guards: guardsAt(header, 0), visible: true, reason: "header" }];
   const visibleStd: number[] = [];
   const visibleExt: number[] = [];
+  // Every byte some layout (or unknown capability) occupies, shown or hidden:
+  // `pass` ranges and `permissive` reach only bytes outside all of them.
   const claimed = new Uint8Array(4096);
   claimed.fill(1, 0, 64);
+  const shownBytes = new Uint8Array(4096);
+  shownBytes.fill(1, 0, 64);
+  // Bytes of hidden layouts: they win over any visible layout that overlaps them.
+  const hiddenBytes = new Uint32Array(CONFIG_DWORDS);
+  const hideBytes = (from: number, to: number) => {
+    for (let b = from; b < to; b++) hiddenBytes[b >> 2] |= (0xff << ((b & 3) * 8)) >>> 0;
+    claimed.fill(1, from, to);
+  };
 
   for (const found of [...standard, ...extended]) {
     const t = byId.get(`${found.kind}:${found.id}`);
+    // A capability stays inside its own space: 0x40..0xff, or 0x100..0xfff.
+    const spaceLimit = found.kind === "capability" ? 0x100 : 0x1000;
+    const spaceEnd = Math.min(spaceLimit, host.size);
     if (!t) {
       unknown.push({ found });
       notes.push(`${found.kind} ID 0x${found.id.toString(16)} at 0x${found.offset.toString(16)} has no rules; hidden`);
+      hideBytes(found.offset, Math.min(found.offset + 4, spaceEnd));
       continue;
     }
-    const size = Math.min(templateSize(t, host, found.offset, offsets), host.size - found.offset);
-    let visible = true;
-    let reason = "shown by default";
-    if (policy.hide.has(t.name)) [visible, reason] = [false, `hidden by device "${policy.name}"`];
-    else if (t.hiddenReason !== undefined && !policy.allow.has(t.name)) [visible, reason] = [false, `hidden by default: ${t.hiddenReason}`];
-    else if (policy.allow.has(t.name)) reason = `allowed by device "${policy.name}"`;
-    if (visible && claimed.subarray(found.offset, found.offset + size).some((b) => b !== 0)) {
+    const wanted = templateSize(t, host, found.offset, offsets);
+    const size = Math.min(wanted, spaceEnd - found.offset);
+    if (found.offset + wanted > spaceLimit) {
+      notes.push(`${t.name} at 0x${found.offset.toString(16)} claims 0x${wanted.toString(16)} bytes, past the end of its space at 0x${spaceLimit.toString(16)}; cut there`);
+    }
+    let { visible, reason } = applied.visibility.get(t.name) ?? { visible: false, reason: "no rules" };
+    if (visible && shownBytes.subarray(found.offset, found.offset + size).some((b) => b !== 0)) {
       [visible, reason] = [false, "overlaps another capability; hidden"];
       notes.push(`${t.name} at 0x${found.offset.toString(16)} overlaps another capability; hidden`);
     }
     if (visible) {
+      shownBytes.fill(1, found.offset, found.offset + size);
       claimed.fill(1, found.offset, found.offset + size);
       (found.kind === "capability" ? visibleStd : visibleExt).push(found.offset);
-    }
+    } else hideBytes(found.offset, found.offset + size);
     placed.push({ template: t, offset: found.offset, size, guards: guardsAt(t, found.offset), visible, reason });
+  }
+  for (const p of placed) {
+    if (!p.visible) continue;
+    let lo = -1;
+    let hi = -1;
+    for (let b = p.offset; b < p.offset + p.size; b++) {
+      if (!(hiddenBytes[b >> 2] & (0xff << ((b & 3) * 8)))) continue;
+      if (lo < 0) lo = b;
+      hi = b;
+    }
+    if (lo >= 0) notes.push(`${p.template.name} at 0x${p.offset.toString(16)} overlaps hidden bytes 0x${lo.toString(16)}..0x${hi.toString(16)}; they stay hidden`);
   }
 
   const n = CONFIG_DWORDS;
@@ -156,14 +181,16 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
       rsvdz[d] |= m.attrRsvdZ;
       hwCovered[d] |= m.covered;
       if (!p.visible) continue;
-      covered[d] |= m.covered;
-      hwRead[d] |= m.hwRead;
-      virtRead[d] |= m.virtRead;
-      virtWrite[d] |= m.virtWrite;
-      virtW1C[d] |= m.virtW1C;
-      hwWrite[d] |= m.hwWrite;
-      preserve[d] |= m.preserve;
-      for (const init of m.covered ? piece.inits : []) {
+      const shown = ~hiddenBytes[d];
+      if ((m.covered & shown) === 0) continue;
+      covered[d] |= m.covered & shown;
+      hwRead[d] |= m.hwRead & shown;
+      virtRead[d] |= m.virtRead & shown;
+      virtWrite[d] |= m.virtWrite & shown;
+      virtW1C[d] |= m.virtW1C & shown;
+      hwWrite[d] |= m.hwWrite & shown;
+      preserve[d] |= m.preserve & shown;
+      for (const init of piece.inits) {
         let v = 0;
         if (init.kind === "hw") v = host.read32(d);
         else if (init.kind === "const") v = init.value;
@@ -171,11 +198,13 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
           const lowBit = 31 - Math.clz32(init.mask & -init.mask);
           v = (linkValue(init.link!, p.template.kind, p.offset) * 2 ** lowBit) >>> 0;
         }
-        initialShadow[d] = ((initialShadow[d] & ~init.mask) | (v & init.mask)) >>> 0;
+        const mask = init.mask & shown;
+        initialShadow[d] = ((initialShadow[d] & ~mask) | (v & mask)) >>> 0;
       }
       for (const h of piece.hooks) {
+        if ((h.mask & shown) === 0) continue;
         hook[d] = HOOK_NAMES.indexOf(h.hook as HookName) + 1;
-        hookBits[d] |= h.mask;
+        hookBits[d] |= h.mask & shown;
       }
     }
     const rest = p.template.rest;
@@ -190,7 +219,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
       w1c[d] |= m.attrW1C & bm;
       rsvdz[d] |= m.attrRsvdZ & bm;
       hwCovered[d] |= bm;
-      if (!p.visible) continue;
+      if (!p.visible || hiddenBytes[d] & bm) continue;
       covered[d] |= bm;
       hwRead[d] |= m.hwRead & bm;
       virtRead[d] |= m.virtRead & bm;
@@ -227,7 +256,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
     for (let b = r.first; b <= r.last; b++) {
       const d = b >> 2;
       const m = (0xff << ((b & 3) * 8)) >>> 0;
-      if (covered[d] & m) continue;
+      if (claimed[b]) continue;
       hwRead[d] |= m;
       covered[d] |= m;
       if (cls === "write" || cls === "w1c") hwWrite[d] |= m;
@@ -242,15 +271,15 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
       virtRead[d] |= unc;
       continue;
     }
-    if (policy.permissive) {
-      hwRead[d] |= unc;
-      hwWrite[d] |= unc;
-    } else {
-      virtRead[d] |= unc;
-      preserve[d] |= unc;
-      denied[d] = unc;
-      initialShadow[d] &= ~unc;
-    }
+    // Permissive reaches only bytes no layout claims, shown or hidden.
+    const open = policy.permissive ? unc & ~claimedMask(claimed, d) : 0;
+    const deny = unc & ~open;
+    hwRead[d] |= open;
+    hwWrite[d] |= open;
+    virtRead[d] |= deny;
+    preserve[d] |= deny;
+    denied[d] = deny;
+    initialShadow[d] &= ~deny;
   }
   const hot = new Uint32Array(n * HOT_STRIDE);
   packHot({ hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hookBits, denied, hot });

@@ -144,7 +144,25 @@ describe("validation errors", () => {
 
   it("E113: two hooks in one register", () => {
     const e = failure(wrap("  register control @ 0x02 u16 { [0] a RW trap(msi_enable); [1] b RW trap(flr); [15:2] - RsvdP hide }"));
-    expect(e.message).toContain("error[E113]: register `control` names 2 different hooks (msi_enable, flr)");
+    expect(e.message).toContain("t.rules:3:74: error[E113]: hook `flr` shares dword 0x0 of foo with hook `msi_enable`");
+  });
+
+  it("E113: two hooks in one dword, in different registers", () => {
+    const e = failure(wrap("  register a @ 0x04 u16 { [0] a RW trap(msi_enable); [15:1] - RsvdP hide }\n  register b @ 0x06 u16 { [0] b RW trap(flr); [15:1] - RsvdP hide }"));
+    expect(e.message).toContain("error[E113]: hook `flr` shares dword 0x4 of foo with hook `msi_enable`");
+  });
+
+  it("E113 is not raised for hooks in different arms of one `when`", () => {
+    const text = wrap("  register flags @ 0x02 u16 { [0] big RO pass; [15:1] - RsvdP hide }\n  when flags.big { register a @ 0x04 u16 { [0] a RW trap(msi_enable); [15:1] - RsvdP hide } }\n  else { register b @ 0x06 u16 { [0] b RW trap(flr); [15:1] - RsvdP hide } }");
+    expect(() => compileRuleText("t.rules", text, { standard: false })).not.toThrow();
+  });
+
+  it("E130: a guard or size on a field the hardware or the guest can change", () => {
+    const e = failure(wrap("  register status @ 0x02 u16 { [0] logged RW1C pass; [1] live ROS pass; [15:2] - RsvdP hide }\n  when status.logged { register a @ 0x04 u32 { [31:0] a RO pass } }\n  when status.live { register b @ 0x08 u32 { [31:0] b RO pass } }"));
+    expect(e.message).toContain("t.rules:4:8: error[E130]: a guard reads `status.logged`, a RW1C field the hardware or the guest can change");
+    expect(e.message).toContain("t.rules:5:8: error[E130]: a guard reads `status.live`, a ROS field");
+    const size = failure("capability foo id 0x05 size from control.n {\n  register header @ 0x00 u16 { [7:0] id RO pass; [15:8] next RO emulate(next) }\n  register control @ 0x02 u16 { [7:0] n RW emulate; [15:8] - RsvdP hide }\n}\n");
+    expect(size.message).toContain("error[E130]: a size reads `control.n`, a RW field");
   });
 
   it("E114: an unknown structural initial value", () => {
