@@ -7,7 +7,9 @@ import { compileRules, type CompiledRules } from "./compile/load.js";
 import { CfgvirtError, error } from "./diag/diagnostic.js";
 import { readConfigFile } from "./host/dump.js";
 import { buildImage } from "./host/image.js";
+import type { HostDevice } from "./host/host.js";
 import { SimulatedDevice } from "./host/simulated.js";
+import { virtualFunctionHost } from "./host/virtual-function.js";
 import { examplesDir } from "./paths.js";
 import { type AttachOptions, assertPassThroughable, attach, type DeviceTables } from "./runtime/attach.js";
 import { type PlatformListener, standardHooks } from "./runtime/hooks.js";
@@ -85,6 +87,11 @@ export interface OpenOptions extends AttachOptions {
   readonly listener?: PlatformListener;
   /** Share tables with identical devices opened through the same cache. */
   readonly tableCache?: TableCache;
+  /**
+   * The device is an SR-IOV virtual function of this physical function: its IDs
+   * and BARs are the host kernel's, taken from the PF (host/virtual-function.ts).
+   */
+  readonly physicalFunction?: { readonly source: DeviceSource; readonly index: number };
 }
 
 /** Attach a device source to its rules; refuses bridges unless told otherwise. */
@@ -96,10 +103,12 @@ export function openSource(source: DeviceSource, opts: OpenOptions = {}): Opened
     barSizes: Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? source.barSizes[i]),
     romSize: opts.romSize ?? source.romSize,
   };
-  const tables = opts.tableCache ? opts.tableCache.attach(source.compiled, host, attachOpts) : attach(source.compiled, host, attachOpts);
+  const pf = opts.physicalFunction;
+  const seen: HostDevice = pf ? virtualFunctionHost(host, new SimulatedDevice(pf.source.bytes), { index: pf.index, barSizes: attachOpts.barSizes }) : host;
+  const tables = opts.tableCache ? opts.tableCache.attach(source.compiled, seen, attachOpts) : attach(source.compiled, seen, attachOpts);
   host.setBehaviour(tables.hardware);
   const onHook = opts.onHook ?? standardHooks({ vpd: source.vpd, listener: opts.listener });
-  const device = new VirtualDevice(tables, host, new DeviceLog(opts.log ?? (() => {})), onHook);
+  const device = new VirtualDevice(tables, seen, new DeviceLog(opts.log ?? (() => {})), onHook);
   return { source, host, tables, device };
 }
 
