@@ -153,6 +153,60 @@ describe("10.13 device-file statements are validated like layouts", () => {
   });
 });
 
+/**
+ * A random Type 0 function: random bytes, then a standard chain and an
+ * extended chain of capabilities the rules know (and some they do not) at
+ * random offsets, so that lengths, overlaps and space ends all vary.
+ */
+function randomDevice(): fc.Arbitrary<Uint8Array> {
+  const stdIds = [0x01, 0x03, 0x05, 0x09, 0x0a, 0x10, 0x11, 0x13, 0x0d, 0x7e];
+  const extIds = [0x0001, 0x0002, 0x0003, 0x000b, 0x000d, 0x000e, 0x0010, 0x0015, 0x0018, 0x001e, 0x0023, 0x0027, 0x00ee];
+  const chain = (ids: number[], lo: number, hi: number, max: number) =>
+    fc.array(fc.record({ id: fc.constantFrom(...ids), at: fc.integer({ min: lo / 4, max: hi / 4 }).map((x) => x * 4) }), { maxLength: max });
+  return fc
+    .record({ noise: fc.uint8Array({ minLength: 4096, maxLength: 4096 }), std: chain(stdIds, 0x40, 0xfc, 6), ext: chain(extIds, 0x100, 0xffc, 6) })
+    .map(({ noise, std, ext }) => {
+      const b = Uint8Array.from(noise);
+      b.set([0x86, 0x80, 0x34, 0x12], 0); // a vendor no device file matches exactly
+      b[0x0e] = 0x00;
+      b[0x06] |= 0x10; // Capabilities List
+      const stdAt = [...new Set(std.map((c) => c.at))];
+      b[0x34] = stdAt[0] ?? 0;
+      stdAt.forEach((at, i) => {
+        b[at] = std[i].id;
+        b[at + 1] = stdAt[i + 1] ?? 0;
+      });
+      const extAt = [0x100, ...new Set(ext.map((c) => c.at).filter((a) => a !== 0x100))].slice(0, Math.max(1, ext.length));
+      extAt.forEach((at, i) => {
+        const header = ((ext[i]?.id ?? 0x0001) | (1 << 16) | ((extAt[i + 1] ?? 0) << 20)) >>> 0;
+        b.set([header & 0xff, (header >>> 8) & 0xff, (header >>> 16) & 0xff, header >>> 24], at);
+      });
+      return b;
+    });
+}
+
+describe("10.6 hidden stays hidden on random devices", () => {
+  it("random chains, lengths and device files never expose or change a hidden byte", () => {
+    const source = readDeviceSource(endpoints[0].path);
+    const profile = { hot: [0x00, 0x04, 0x10, 0x34, 0x40, 0x100, 0x104, 0xfc, 0xff, 0xffc] };
+    fc.assert(
+      fc.property(randomDevice(), devicePolicies(source.compiled), fc.nat(), (bytes, policy, seed) => {
+        let o: OpenedDevice;
+        try {
+          o = openSource({ ...source, bytes, barSizes: [], romSize: undefined, vpd: undefined }, { policy });
+        } catch (e) {
+          if (e instanceof CfgvirtError) return;
+          throw e;
+        }
+        const accesses = fc.sample(accessSequence(profile, { minLength: 20, maxLength: 80 }), { seed, numRuns: 1 })[0];
+        const failure = checkHiddenStaysHidden(o, accesses);
+        if (failure) throw new Error(`${failure}\n${formatAccessScript(accesses)}`);
+      }),
+      { seed: 0x10_66, numRuns: 150 },
+    );
+  }, 60_000);
+});
+
 describe("10.6 hidden stays hidden: random device files, host states and guest accesses", () => {
   const picked = endpoints.filter((d) => /nic\.rules|82576|navi23|connectx|lsi|samsung|haswell|ehci|ti-tusb/.test(d.name));
   it.each(picked.map((d) => [d.name, d.path] as const))("%s", (_name, path) => {
