@@ -5,6 +5,16 @@ import fc from "fast-check";
 import { formatAccessScript } from "../runtime/script.js";
 import { accessProfile, accessSequence } from "./arbitraries.js";
 import { type DevicePair, type GuestAccess, type Mismatch, resetPair, runPair } from "./harness.js";
+import { snapshotHidden, verifyHidden } from "./hidden.js";
+
+/** The pair's differential run, then the hidden-stays-hidden invariant on the table side. */
+function runChecked(pair: DevicePair, seq: readonly GuestAccess[]): Mismatch | undefined {
+  const snap = snapshotHidden(pair.table);
+  const m = runPair(pair, seq);
+  if (m) return m;
+  const leak = verifyHidden(pair.table, snap);
+  return leak ? { index: seq.length, message: leak } : undefined;
+}
 
 export interface CampaignOptions {
   readonly runs: number;
@@ -40,7 +50,7 @@ export function runCampaign(pair: DevicePair, opts: CampaignOptions): CampaignRe
   const start = performance.now();
   const property = fc.property(arb, (seq) => {
     resetPair(pair);
-    const m = runPair(pair, seq);
+    const m = runChecked(pair, seq);
     if (!failed) {
       accesses += seq.length;
       runs++;
@@ -58,7 +68,7 @@ export function runCampaign(pair: DevicePair, opts: CampaignOptions): CampaignRe
   if (!details.failed || !details.counterexample) return { seed: opts.seed, runs, accesses, seconds };
   const seq = details.counterexample[0];
   resetPair(pair);
-  const mismatch = runPair(pair, seq) ?? { index: seq.length, message: String(details.errorInstance ?? "property failed") };
+  const mismatch = runChecked(pair, seq) ?? { index: seq.length, message: String(details.errorInstance ?? "property failed") };
   return {
     seed: opts.seed,
     runs,

@@ -14,39 +14,48 @@ export function hiddenRanges(o: Pick<OpenedDevice, "tables">): { name: string; f
   return out;
 }
 
+/** The host bytes of the hidden ranges, taken before a run. */
+export interface HiddenSnapshot {
+  readonly ranges: readonly { name: string; from: number; to: number }[];
+  readonly host: Uint32Array;
+}
+
+export function snapshotHidden(o: Pick<OpenedDevice, "tables" | "host">): HiddenSnapshot {
+  return { ranges: hiddenRanges(o), host: Uint32Array.from(o.host.words) };
+}
+
+const byteOf = (words: Uint32Array, b: number) => (words[b >> 2] >>> ((b & 3) * 8)) & 0xff;
+// 0x100 always heads the extended chain: with the capability there hidden,
+// its dword reads a header with ID 0 that links past it (not its bytes).
+const relinked = (b: number) => b >= 0x100 && b < 0x104;
+
+/** A message naming the first hidden byte the guest can read or whose host bits changed since the snapshot; else undefined. */
+export function verifyHidden(o: OpenedDevice, snap: HiddenSnapshot): string | undefined {
+  for (const r of snap.ranges) {
+    for (let b = r.from; b < r.to && b < o.host.size; b++) {
+      if (byteOf(snap.host, b) !== byteOf(o.host.words, b)) {
+        return `hidden ${r.name} host byte 0x${b.toString(16)} changed 0x${byteOf(snap.host, b).toString(16)} -> 0x${byteOf(o.host.words, b).toString(16)}`;
+      }
+      if (relinked(b)) continue;
+      const v = o.device.read(b, 1);
+      if (v !== 0) return `hidden ${r.name} byte 0x${b.toString(16)} reads 0x${v.toString(16)} (host 0x${byteOf(o.host.words, b).toString(16)})`;
+    }
+  }
+  return undefined;
+}
+
 /**
- * Run `accesses` on the device and check the invariant. Returns a message
- * naming the first byte that leaked or changed, or undefined.
+ * Run `accesses` on the device and check the invariant at attach and after.
+ * Returns a message naming the first byte that leaked or changed, or undefined.
  */
 export function checkHiddenStaysHidden(o: OpenedDevice, accesses: readonly GuestAccess[]): string | undefined {
-  const ranges = hiddenRanges(o);
-  const before = Uint32Array.from(o.host.words);
-  const hostByte = (words: Uint32Array, b: number) => (words[b >> 2] >>> ((b & 3) * 8)) & 0xff;
-  // 0x100 always heads the extended chain: with the capability there hidden,
-  // its dword reads a header with ID 0 that links past it (not its bytes).
-  const relinked = (b: number) => b >= 0x100 && b < 0x104;
-  const leak = (when: string): string | undefined => {
-    for (const r of ranges) {
-      for (let b = r.from; b < r.to && b < o.host.size; b++) {
-        if (relinked(b)) continue;
-        const v = o.device.read(b, 1);
-        if (v !== 0) return `${when}: hidden ${r.name} byte 0x${b.toString(16)} reads 0x${v.toString(16)} (host 0x${hostByte(o.host.words, b).toString(16)})`;
-      }
-    }
-    return undefined;
-  };
-  const first = leak("at attach");
-  if (first) return first;
+  const snap = snapshotHidden(o);
+  const atAttach = verifyHidden(o, snap);
+  if (atAttach) return `at attach: ${atAttach}`;
   for (const a of accesses) {
     if (a.kind === "r") o.device.read(a.offset, a.size);
     else o.device.write(a.offset, a.size, a.value);
   }
-  for (const r of ranges) {
-    for (let b = r.from; b < r.to && b < o.host.size; b++) {
-      if (hostByte(before, b) !== hostByte(o.host.words, b)) {
-        return `hidden ${r.name} host byte 0x${b.toString(16)} changed 0x${hostByte(before, b).toString(16)} -> 0x${hostByte(o.host.words, b).toString(16)}`;
-      }
-    }
-  }
-  return leak("after the accesses");
+  const after = verifyHidden(o, snap);
+  return after ? `after the accesses: ${after}` : undefined;
 }
