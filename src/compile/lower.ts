@@ -147,8 +147,9 @@ export function lowerLayout(
       case "compare": {
         const r = resolveField(g.path, "guard");
         if (r) checkStable(r.field, g.path, "a guard", ds);
-        if (!r) return { op: "nonzero", offset: 0, width: 8, lo: 0, hi: 0, value: 0 };
-        return { op: g.op, ...(r.layout ? { layout: r.layout } : {}), offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi, value: g.value };
+        const path = g.path.parts.map((x) => x.name).join(".");
+        if (!r) return { op: "nonzero", path, offset: 0, width: 8, lo: 0, hi: 0, value: 0 };
+        return { op: g.op, path, ...(r.layout ? { layout: r.layout } : {}), offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi, value: g.value };
       }
     }
   };
@@ -164,7 +165,7 @@ export function lowerLayout(
     if (r) checkStable(r.field, layout.size.path, "a size", ds);
     if (r) {
       size = {
-        kind: "field", ...(r.layout ? { layout: r.layout } : {}), offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi,
+        kind: "field", path: layout.size.path.parts.map((x) => x.name).join("."), ...(r.layout ? { layout: r.layout } : {}), offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi,
         scale: layout.size.scale, add: layout.size.add, minimum,
       };
     }

@@ -13,7 +13,7 @@ const sourceRef = z.object({ path: z.string(), line: z.number().int().min(0) }).
 type GuardJson =
   | { op: "not"; operand: GuardJson }
   | { op: "and" | "or"; operands: GuardJson[] }
-  | { op: "==" | "!=" | ">=" | "<=" | ">" | "<" | "nonzero"; layout?: string; offset: number; width: 8 | 16 | 32; lo: number; hi: number; value: number };
+  | { op: "==" | "!=" | ">=" | "<=" | ">" | "<" | "nonzero"; path: string; layout?: string; offset: number; width: 8 | 16 | 32; lo: number; hi: number; value: number };
 
 export const guardSchema: z.ZodType<GuardJson> = z.lazy(() =>
   z.union([
@@ -21,6 +21,7 @@ export const guardSchema: z.ZodType<GuardJson> = z.lazy(() =>
     z.object({ op: z.enum(["and", "or"]), operands: z.array(guardSchema) }).strict(),
     z.object({
       op: z.enum(["==", "!=", ">=", "<=", ">", "<", "nonzero"]),
+      path: z.string(),
       layout: z.string().optional(),
       offset: z.number().int().min(0).max(0xfff),
       width,
@@ -70,7 +71,7 @@ export const templateSchema = z.object({
     z.object({ kind: z.literal("fixed"), bytes: z.number().int().min(0).max(4096) }).strict(),
     z.object({ kind: z.literal("registers") }).strict(),
     z.object({
-      kind: z.literal("field"), layout: z.string().optional(), offset: z.number().int().min(0), width, lo: z.number().int(), hi: z.number().int(),
+      kind: z.literal("field"), path: z.string(), layout: z.string().optional(), offset: z.number().int().min(0), width, lo: z.number().int(), hi: z.number().int(),
       scale: z.number().int().min(1), add: z.number().int().min(0), minimum: z.number().int().min(0),
     }).strict(),
   ]),

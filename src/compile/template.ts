@@ -9,6 +9,8 @@ export type GuardExpr =
   | { readonly op: "and" | "or"; readonly operands: readonly GuardExpr[] }
   | {
       readonly op: "==" | "!=" | ">=" | "<=" | ">" | "<" | "nonzero";
+      /** The field as the rule names it (`flags.device_type`, `pcie.flags.device_type`): for docs, diff and explain. */
+      readonly path: string;
       /**
        * Another layout the field belongs to (`pcie.flags.device_type`); its base is
        * where the device has that capability. Absent: the guarded layout itself.
@@ -98,6 +100,8 @@ export type TemplateSize =
   | { readonly kind: "registers" }
   | {
       readonly kind: "field";
+      /** The field as the rule names it, as for guards. */
+      readonly path: string;
       /** As for guards: the layout holding the field, when not this one. */
       readonly layout?: string;
       readonly offset: number;

@@ -4,7 +4,7 @@
 // by register. Rendered as text and as one self-contained HTML page.
 import { existsSync, statSync } from "node:fs";
 import { type CompiledRules, compileRules, rulesFilesIn } from "../compile/load.js";
-import { type FieldOverride, lowerLayout } from "../compile/lower.js";
+import { appliedDevice } from "../compile/apply-device.js";
 import type { Template } from "../compile/template.js";
 import { CfgvirtError } from "../diag/diagnostic.js";
 import { openDevice } from "../open-device.js";
@@ -90,11 +90,9 @@ function ruleSetView(side: Extract<Side, { kind: "rules" }>): RuleSetView {
   // A device file's effective rules: its overrides applied, its allow/hide on visibility.
   // Only for a single file: a directory's device files are compared as policies (see notes).
   const ownDevice = statSync(side.path).isDirectory() ? undefined : compiled.devices.find((d) => side.files.some((f) => docPath(f) === docPath(d.source.path)));
-  const templates: Template[] = compiled.templates.map((t) => {
-    const overrides: ReadonlyMap<string, FieldOverride> | undefined = ownDevice?.overrides.get(t.name);
-    const layout = compiled.layoutsByName.get(t.name);
-    return overrides && layout ? lowerLayout(layout, overrides).template : t;
-  });
+  // The device file as the compiler applied it: its templates, with its overrides in.
+  const applied = ownDevice ? appliedDevice(compiled, ownDevice).templates : compiled.templatesByName;
+  const templates: Template[] = compiled.templates.map((t) => applied.get(t.name) ?? t);
   const groups: RuleSetView["groups"] = new Map();
   const layouts = new Map<string, string>();
   const kindOrder = (t: Template) => (t.kind === "header" ? 0 : t.kind === "capability" ? 1 : 2);
@@ -104,7 +102,7 @@ function ruleSetView(side: Extract<Side, { kind: "rules" }>): RuleSetView {
     else if (ownDevice?.allow.has(t.name)) visibility = `allowed by device "${ownDevice.name}"`;
     layouts.set(t.name, `${layoutIdent(t)}, ${visibility}`);
     for (const f of t.fields) {
-      const guard = f.guard >= 0 ? guardText(t.guards[f.guard], t.fields) : "";
+      const guard = f.guard >= 0 ? guardText(t.guards[f.guard]) : "";
       const key = `${t.name}/${f.register}@${f.offset}${guard ? ` when ${guard}` : ""}`;
       let g = groups.get(key);
       if (!g) {

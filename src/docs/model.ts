@@ -234,39 +234,33 @@ function attributeNotes(attribute: string): string[] {
 }
 
 /** A guard printed in the rule language's own syntax, with field names. */
-export function guardText(g: GuardExpr, fields: readonly FieldInfo[], top = true): string {
+export function guardText(g: GuardExpr, top = true): string {
   switch (g.op) {
     case "not": {
-      const inner = guardText(g.operand, fields, false);
-      return `!${inner}`;
+      const inner = guardText(g.operand, false);
+      return g.operand.op === "nonzero" || g.operand.op === "not" ? `!${inner}` : `!(${inner})`;
     }
     case "and":
     case "or": {
-      const s = g.operands.map((o) => guardText(o, fields, false)).join(g.op === "and" ? " && " : " || ");
+      const s = g.operands.map((o) => guardText(o, false)).join(g.op === "and" ? " && " : " || ");
       return top ? s : `(${s})`;
     }
-    default: {
-      const f = fields.find((x) => x.offset === g.offset && x.lo === g.lo && x.hi === g.hi);
-      const name = f ? `${f.register}.${f.field ?? "-"}` : `${hex(g.offset)}${bitsLabel(g.hi, g.lo)}`;
-      return g.op === "nonzero" ? name : `${name} ${g.op} ${hex(g.value, 1)}`;
-    }
+    default:
+      return g.op === "nonzero" ? g.path : `${g.path} ${g.op} ${g.value}`;
   }
 }
 
 function sizeText(t: Template): string {
-  const size = t.size as { kind: string; bytes?: number; offset?: number; lo?: number; hi?: number; scale?: number; minimum?: number };
+  const size = t.size;
   switch (size.kind) {
     case "fixed":
-      return `${hex(size.bytes!)} bytes`;
+      return `${hex(size.bytes)} bytes`;
     case "registers":
       return "as far as the registers present reach";
     case "field": {
-      const f = t.fields.find((x) => x.offset === size.offset && x.lo === size.lo && x.hi === size.hi);
-      const name = f ? `${f.register}.${f.field ?? "-"}` : hex(size.offset!);
-      return `${name} × ${size.scale} bytes (at least ${hex(size.minimum!)})`;
+      const scaled = size.scale === 1 ? size.path : `${size.path} × ${size.scale}`;
+      return `${size.add ? `${scaled} + ${hex(size.add)}` : scaled} bytes (at least ${hex(size.minimum)})`;
     }
-    default:
-      return size.kind;
   }
 }
 
@@ -382,7 +376,7 @@ export function libraryDoc(compiled: CompiledRules, prefix = "lib"): LibraryDoc 
         offset: r.offset,
         absolute: undefined,
         width: r.width,
-        guard: r.guard >= 0 ? guardText(t.guards[r.guard], t.fields) : undefined,
+        guard: r.guard >= 0 ? guardText(t.guards[r.guard]) : undefined,
         source: registerSource(compiled, t.name, r.register, r.offset, r.fields[0].source),
         rows,
       });
@@ -565,7 +559,7 @@ export function deviceDoc(dev: DeviceInput, prefix: string): DeviceDoc {
         offset: r.offset,
         absolute: abs,
         width: r.width,
-        guard: r.guard >= 0 ? `${guardText(tpl.guards[r.guard], tpl.fields)} (holds on this device)` : undefined,
+        guard: r.guard >= 0 ? `${guardText(tpl.guards[r.guard])} (holds on this device)` : undefined,
         source: registerSource(compiled, tpl.name, r.register, r.offset, r.fields[0].source),
         rows,
       });

@@ -97,3 +97,17 @@ describe("diff of two devices", () => {
     expect(r.err).toContain("error[E119]: cannot compare a rule set");
   });
 });
+
+describe("diff of the library against one device file with an override", () => {
+  it("reports only the overridden field, with guards named as the rules write them (issue 12)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cfgvirt-dev-"));
+    const file = join(dir, "device.rules");
+    writeFileSync(file, 'device "d" match 1234:5678 {\n  override aer.control.ecrc_generation_enable pass\n}\n');
+    const d = diff(rulesDir, file);
+    expect(d.kind).toBe("rules");
+    expect(d.groups.map((g) => g.title.split(" ")[0])).toEqual(["aer.control"]);
+    expect(d.bits).toBe(1);
+    const text = renderDiffText(d);
+    expect(text).not.toMatch(/0x00\[0\]/);
+  });
+});
