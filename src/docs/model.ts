@@ -238,7 +238,9 @@ export function guardText(g: GuardExpr, top = true): string {
   switch (g.op) {
     case "not": {
       const inner = guardText(g.operand, false);
-      return g.operand.op === "nonzero" || g.operand.op === "not" ? `!${inner}` : `!(${inner})`;
+      // and/or come back parenthesised; a comparison needs its own.
+      const compare = g.operand.op !== "nonzero" && g.operand.op !== "not" && g.operand.op !== "and" && g.operand.op !== "or";
+      return compare ? `!(${inner})` : `!${inner}`;
     }
     case "and":
     case "or": {
