@@ -16,4 +16,4 @@ export { compiledJsonSchema, templateSchema, loadTemplatesJson, templatesToJson,
 export { openDevice, openSource, readDeviceSource, guestView, exampleDevices, type OpenedDevice, type DeviceSource } from "./open-device.js";
 export { standardHooks, type PlatformListener } from "./runtime/hooks.js";
 export { parseAccessScript, formatAccessScript, type Access } from "./runtime/script.js";
-export { buildImage } from "./host/image.js";
+export { buildImage } from "./compile/image.js";

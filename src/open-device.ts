@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { compileRules, type CompiledRules } from "./compile/load.js";
 import { CfgvirtError, error } from "./diag/diagnostic.js";
 import { readConfigFile } from "./host/dump.js";
-import { buildImage } from "./host/image.js";
+import { buildImage } from "./compile/image.js";
 import type { HostDevice } from "./host/host.js";
 import { SimulatedDevice } from "./host/simulated.js";
 import { virtualFunctionHost } from "./host/virtual-function.js";

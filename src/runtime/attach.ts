@@ -12,7 +12,7 @@ import { CfgvirtError, error } from "../diag/diagnostic.js";
 import { CONFIG_DWORDS, type HostDevice } from "../host/host.js";
 import { attachBars } from "./bars.js";
 import { walkExtended, walkStandard } from "./chains.js";
-import { evalGuard, templateSize } from "./guards.js";
+import { evalGuard, templateSize } from "../compile/guards.js";
 import { type DeviceTables, HOT_STRIDE, packHot, type PlacedLayout, type UnknownCapability } from "./tables.js";
 
 export type { DeviceTables, PlacedLayout, UnknownCapability } from "./tables.js";

@@ -10,7 +10,7 @@ import { loadTemplatesJson, templatesToJson } from "../../src/compile/schema.js"
 import { CfgvirtError, formatDiagnostic } from "../../src/diag/diagnostic.js";
 import { applyEdits, DUMP_TOKENS, JSON_TOKENS, RULE_TOKENS, SCRIPT_TOKENS, textEdits } from "../../src/fuzz/text.js";
 import { parseBinaryConfig, parseLspciDump } from "../../src/host/dump.js";
-import { buildImage } from "../../src/host/image.js";
+import { buildImage } from "../../src/compile/image.js";
 import { examplesDir, rulesDir } from "../../src/paths.js";
 import { parseAccessScript } from "../../src/runtime/script.js";
 import { sharedDumps } from "../helpers/devices.js";

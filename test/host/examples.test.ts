@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { compileRuleText } from "../../src/compile/load.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
 import { formatLspciDump } from "../../src/host/dump.js";
-import { buildImage } from "../../src/host/image.js";
+import { buildImage } from "../../src/compile/image.js";
 import { exampleDevices, guestView, openDevice, readDeviceSource } from "../../src/open-device.js";
 import { decode, haveLspci } from "../helpers/lspci.js";
 

@@ -1,5 +1,6 @@
-// Guards and sizes evaluated against the hardware at attach time.
-import type { GuardExpr, Template } from "../compile/template.js";
+// Guards and sizes of a template, evaluated against a device's configuration
+// bytes: at attach, and when an example image is built from its blocks.
+import type { GuardExpr, Template } from "./template.js";
 import type { HostDevice } from "../host/host.js";
 
 /** Where the device has each layout (the first place, shown or not): for cross-layout guards. */

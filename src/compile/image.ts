@@ -1,12 +1,12 @@
 // Build a configuration image from an `image` block: the example devices are
 // written in the project's own language, register by register, and the bytes
 // (capability IDs, chain links, header type) follow from the layouts.
-import type { CompiledRules } from "../compile/load.js";
-import type { FieldInfo, Template } from "../compile/template.js";
+import type { CompiledRules } from "./load.js";
+import type { FieldInfo, Template } from "./template.js";
 import { CfgvirtError, error, type Diagnostic } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";
-import { evalGuard } from "../runtime/guards.js";
-import { SimulatedDevice } from "./simulated.js";
+import { evalGuard } from "./guards.js";
+import { SimulatedDevice } from "../host/simulated.js";
 
 export interface BuiltImage {
   readonly name: string;
