@@ -4,7 +4,7 @@ import { counterexampleScript, runCampaign } from "../fuzz/campaign.js";
 import { openPair } from "../fuzz/harness.js";
 import { DEFAULT_EXAMPLE } from "../open-device.js";
 import { type Command, UsageError } from "./command.js";
-import { deviceHelp, deviceOptions } from "./view.js";
+import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
 
 const positiveInt = (name: string, text: string, max = Number.MAX_SAFE_INTEGER): number => {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`${name} must be a whole number from 1 to ${max}, not '${text}'`);
@@ -48,9 +48,11 @@ ${deviceHelp}
     else if (/^-?\d+$/.test(values.seed) && Math.abs(Number(values.seed)) < 2 ** 31) seed = Number(values.seed);
     else throw new UsageError(`--seed must be a 32-bit integer, not '${values.seed}'`);
     const device = values.device ?? DEFAULT_EXAMPLE;
-    const pair = openPair(device, { rules: values.rules });
+    const pair = openPair(device, { rules: values.rules, ...parseBarOptions(values.bar) });
 
     io.out(`device: ${device}\nseed: ${seed}\n`);
+    const sized = pair.table.tables.bars.filter((b) => b.size > 0);
+    io.out(`bars: ${sized.map((b) => `${b.index === 6 ? "rom" : b.index}=${b.size}`).join(" ") || "none"}\n`);
     const tty = (process.stderr as { isTTY?: boolean }).isTTY === true;
     let lastTenth = -1;
     const started = performance.now();

@@ -38,7 +38,8 @@ export function openPairFromSource(source0: DeviceSource, opts: PairOptions = {}
   const ref = new ReferenceDevice(source.compiled, refHost, {
     policy: opts.policy,
     allowBridge: opts.allowBridge,
-    barSizes: opts.barSizes ?? source.barSizes,
+    // Per BAR, as openSource merges them: an option, else the source's own size.
+    barSizes: Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? source.barSizes[i]),
     romSize: opts.romSize ?? source.romSize,
     onHook: opts.onHook ?? standardHooks({ vpd: source.vpd }),
   });

@@ -60,3 +60,10 @@ it("a disagreement shrinks to a script that replay runs and that reproduces it",
   expect(runPair(again, accesses)).toBeDefined();
   expect(runPair(openPair(DEFAULT_EXAMPLE), accesses)).toBeUndefined();
 });
+
+it("--bar sizes the BARs the campaign fuzzes (it was once ignored)", async () => {
+  const plain = await cli("fuzz", "--runs", "5", "--seed", "1");
+  const sized = await cli("fuzz", "--runs", "5", "--seed", "1", "--bar", "0=64K");
+  expect(plain.out).toMatch(/^bars: 0=131072\b/m);
+  expect(sized.out).toMatch(/^bars: 0=65536\b/m);
+});
