@@ -80,10 +80,16 @@ export function loadRuleSet(paths: readonly string[], sources: ReadonlyMap<strin
     visit(p);
   }
   const items = files.flatMap((f) => f.items);
+  const blocks = new Map<string, A.RegisterBlock>();
+  for (const b of items) {
+    if (b.kind !== "registers") continue;
+    if (blocks.has(b.name.name)) ds.push(error("E104", `duplicate register block \`${b.name.name}\``, b.name.span, `the first one is at ${sourceRef(blocks.get(b.name.name)!.span).path}:${sourceRef(blocks.get(b.name.name)!.span).line}`));
+    else blocks.set(b.name.name, b);
+  }
   return {
     ruleSet: {
       files,
-      layouts: items.filter((i): i is A.Layout => i.kind === "layout"),
+      layouts: items.filter((i): i is A.Layout => i.kind === "layout").map((l) => withBlocks(l, blocks, ds)),
       devices: items.filter((i): i is A.Device => i.kind === "device"),
       images: items.filter((i): i is A.Image => i.kind === "image"),
     },
@@ -91,26 +97,73 @@ export function loadRuleSet(paths: readonly string[], sources: ReadonlyMap<strin
   };
 }
 
+/** A layout with the register blocks it uses inlined (`use NAME`). */
+function withBlocks(layout: A.Layout, blocks: ReadonlyMap<string, A.RegisterBlock>, ds: Diagnostic[]): A.Layout {
+  if (!layout.uses?.length) return layout;
+  const body: A.LayoutStmt[] = [];
+  for (const u of layout.uses) {
+    const b = blocks.get(u.name);
+    if (b) body.push(...b.body);
+    else ds.push(error("E133", `no register block \`${u.name}\``, u.span, blocks.size ? `register blocks: ${[...blocks.keys()].join(", ")}` : "declare one with `registers NAME { ... }`"));
+  }
+  return { ...layout, body: [...body, ...layout.body] };
+}
+
+/**
+ * Every capability starts with the same header: ID and next pointer (standard),
+ * or ID, version and next pointer (extended); the guest sees the ID and version
+ * as the device has them and a next pointer re-linked around hidden ones. A
+ * layout that writes no register at 0x00 gets it from here; one that writes it
+ * must write exactly that (E131), so the 31 headers cannot drift apart.
+ */
+function withCapabilityHeader(layout: A.Layout, ds: Diagnostic[]): A.Layout {
+  if (layout.layoutKind === "header") return layout;
+  const std = layout.layoutKind === "capability";
+  const at = layout.name.span;
+  const policy = (p: "pass" | "next"): A.Policy => (p === "pass" ? { kind: "pass", span: at } : { kind: "emulate", init: { kind: "link", link: "next" }, span: at });
+  const field = (hi: number, lo: number, name: string, p: "pass" | "next"): A.Field =>
+    ({ hi, lo, bitsSpan: at, name, nameSpan: at, attribute: "RO", attributeSpan: at, policy: policy(p), span: at });
+  const standard: A.Register = {
+    kind: "register",
+    name: { name: "header", span: at },
+    offset: { value: 0, span: at },
+    width: std ? 16 : 32,
+    fields: std ? [field(7, 0, "id", "pass"), field(15, 8, "next", "next")] : [field(15, 0, "id", "pass"), field(19, 16, "version", "pass"), field(31, 20, "next", "next")],
+    span: at,
+  };
+  const written = layout.body.find((s): s is A.Register => s.kind === "register" && s.offset.value === 0);
+  if (!written) return { ...layout, body: [standard, ...layout.body] };
+  const shape = (r: A.Register) =>
+    `${r.name.name} u${r.width} ${r.fields.map((f) => `[${f.hi}:${f.lo}] ${f.name ?? "-"} ${f.attribute} ${f.policy.kind}${f.policy.kind === "emulate" && f.policy.init.kind === "link" ? `(${f.policy.init.link})` : ""}`).join("; ")}`;
+  if (shape(written) !== shape(standard)) {
+    ds.push(error("E131", `the ${std ? "capability" : "extended capability"} header of ${layout.name.name} differs from the standard one`, written.span,
+      `leave it out (the compiler writes it), or write: ${shape(standard).replace(/^header u(\d+) /, "register header @ 0x00 u$1 { ")} }`));
+  }
+  return layout;
+}
+
 /** Lower every layout and resolve every device file. */
 export function compileRuleSet(ruleSet: RuleSet): { compiled: CompiledRules; diagnostics: Diagnostic[] } {
   const ds: Diagnostic[] = [];
   const layoutsByName = new Map<string, A.Layout>();
   const byId = new Map<string, A.Layout>();
-  for (const layout of ruleSet.layouts) {
+  for (const written of ruleSet.layouts) {
+    const layout = withCapabilityHeader(written, ds);
     const prev = layoutsByName.get(layout.name.name);
     if (prev) {
       ds.push(error("E104", `duplicate layout name \`${layout.name.name}\``, layout.name.span, `the first one is at ${fmtRef(prev)}`));
       continue;
     }
-    const idKey = `${layout.layoutKind}:${layout.id.value}`;
-    const sameId = byId.get(idKey);
-    if (sameId) {
-      ds.push(error("E104", `${layout.layoutKind} ID 0x${layout.id.value.toString(16)} is already described by \`${sameId.name.name}\``, layout.id.span,
+    const ids = [layout.id, ...(layout.otherIds ?? [])];
+    const clash = ids.find((id) => byId.has(`${layout.layoutKind}:${id.value}`));
+    if (clash) {
+      const sameId = byId.get(`${layout.layoutKind}:${clash.value}`)!;
+      ds.push(error("E104", `${layout.layoutKind} ID 0x${clash.value.toString(16)} is already described by \`${sameId.name.name}\``, clash.span,
         `the first one is at ${fmtRef(sameId)}; one layout per ID`));
       continue;
     }
     layoutsByName.set(layout.name.name, layout);
-    byId.set(idKey, layout);
+    for (const id of ids) byId.set(`${layout.layoutKind}:${id.value}`, layout);
   }
   const templates: Template[] = [];
   for (const layout of layoutsByName.values()) {

@@ -65,9 +65,10 @@ export function lowerLayout(
   const guards: GuardExpr[] = [];
 
   const idLimit = layout.layoutKind === "header" ? 0x7f : layout.layoutKind === "capability" ? 0xff : 0xffff;
-  if (layout.id.value > idLimit) {
+  for (const id of [layout.id, ...(layout.otherIds ?? [])]) {
+    if (id.value <= idLimit) continue;
     const what = layout.layoutKind === "header" ? "header type" : `${layout.layoutKind} ID`;
-    ds.push(error("E117", `${what} 0x${layout.id.value.toString(16)} is out of range`, layout.id.span, `a ${what} is at most 0x${idLimit.toString(16)}`));
+    ds.push(error("E117", `${what} 0x${id.value.toString(16)} is out of range`, id.span, `a ${what} is at most 0x${idLimit.toString(16)}`));
   }
 
   // Flatten the when-tree into registers with a combined guard each.
@@ -147,6 +148,10 @@ export function lowerLayout(
       case "compare": {
         const r = resolveField(g.path, "guard");
         if (r) checkStable(r.field, g.path, "a guard", ds);
+        if (g.valueName) {
+          ds.push(error("E132", `\`${g.valueName.name}\` is not a number or the index of an enclosing \`repeat\``, g.valueName.span,
+            `compare with a number, or with the index a \`repeat INDEX in FIRST..LAST\` names`));
+        }
         const path = g.path.parts.map((x) => x.name).join(".");
         if (!r) return { op: "nonzero", path, offset: 0, width: 8, lo: 0, hi: 0, value: 0 };
         return { op: g.op, path, ...(r.layout ? { layout: r.layout } : {}), offset: r.reg.offset.value, width: r.reg.width, lo: r.field.lo, hi: r.field.hi, value: g.value };
@@ -272,6 +277,9 @@ export function lowerLayout(
         guard: scope.guard,
         source: sourceRef(f.span),
         ...(override ? { overriddenBy: override.source } : {}),
+        ...(f.doc ? { doc: f.doc } : {}),
+        ...(reg.doc ? { registerDoc: reg.doc } : {}),
+        ...(reg.spec ? { registerSpec: reg.spec } : {}),
       });
     }
     const full = (fieldMask(reg.width - 1, 0) << shift) >>> 0;
@@ -316,6 +324,8 @@ export function lowerLayout(
     name: layout.name.name,
     kind: layout.layoutKind,
     id: layout.id.value,
+    ...(layout.otherIds?.length ? { otherIds: layout.otherIds.map((n) => n.value) } : {}),
+    ...(layout.doc ? { doc: layout.doc } : {}),
     size,
     ...(layout.hiddenReason !== undefined ? { hiddenReason: layout.hiddenReason } : {}),
     ...(layout.spec !== undefined ? { spec: layout.spec } : {}),

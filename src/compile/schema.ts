@@ -59,6 +59,9 @@ export const fieldInfoSchema = z.object({
   policy: policyKind,
   detail: z.string(),
   guard: z.number().int().min(-1),
+  doc: z.string().optional(),
+  registerDoc: z.string().optional(),
+  registerSpec: z.string().optional(),
   source: sourceRef,
   overriddenBy: sourceRef.optional(),
 }).strict();
@@ -67,6 +70,8 @@ export const templateSchema = z.object({
   name: z.string(),
   kind: z.enum(["header", "capability", "extended"]),
   id: z.number().int().min(0).max(0xffff),
+  otherIds: z.array(z.number().int().min(0).max(0xffff)).optional(),
+  doc: z.string().optional(),
   size: z.union([
     z.object({ kind: z.literal("fixed"), bytes: z.number().int().min(0).max(4096) }).strict(),
     z.object({ kind: z.literal("registers") }).strict(),

@@ -87,6 +87,10 @@ export interface FieldInfo {
   readonly source: SourceRef;
   /** Set when a device file's override changed this field. */
   readonly overriddenBy?: SourceRef;
+  /** `##` documentation of the field, of its register, and the register's own spec citation. */
+  readonly doc?: string;
+  readonly registerDoc?: string;
+  readonly registerSpec?: string;
 }
 
 export interface SourceRef {
@@ -128,8 +132,12 @@ export interface RestInfo {
 export interface Template {
   readonly name: string;
   readonly kind: LayoutKind;
-  /** Header type for headers; capability ID otherwise. */
+  /** Header type for headers; capability ID otherwise (the first, when several). */
   readonly id: number;
+  /** Further capability IDs the same layout describes. */
+  readonly otherIds?: readonly number[];
+  /** `##` documentation of the layout. */
+  readonly doc?: string;
   readonly size: TemplateSize;
   readonly hiddenReason?: string;
   readonly spec?: string;

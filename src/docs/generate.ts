@@ -160,11 +160,13 @@ function gapCells(g: GapDoc): string[] {
 function mdLayout(l: LayoutDoc, level: number, out: string[]): void {
   const h = "#".repeat(level);
   out.push(`${h} ${anchorMd(l.anchor)}${l.name}: ${l.ident}`, "");
+  if (l.description) out.push(l.description, "");
   out.push(layoutFacts(l).map(([k, v]) => `- ${k}: ${v}`).join("\n"), "");
   for (const n of l.notes) out.push(`> ${n}`, "");
   for (const reg of l.registers) {
     out.push(`${h}# ${anchorMd(reg.anchor)}${registerHeading(reg)}`, "");
-    out.push(`Rules: \`${reg.source}\`${reg.guard ? `. Present when \`${reg.guard}\`` : ""}.`, "");
+    if (reg.description) out.push(reg.description, "");
+    out.push(`Rules: \`${reg.source}\`${reg.spec ? `. Spec: ${reg.spec}` : ""}${reg.guard ? `. Present when \`${reg.guard}\`` : ""}.`, "");
     out.push("```text", registerText(reg), "```", "");
     out.push(mdTable(ROW_HEADERS, reg.rows.map(rowCells)), "");
   }
@@ -325,13 +327,15 @@ function countTds(c: Counts, extra: number[]): string {
 function htmlLayout(l: LayoutDoc, level: number): string {
   const parts: string[] = [];
   parts.push(`<section class="layout" id="${l.anchor}" data-layout="${h(l.name)}"><header><h${level}>${h(l.name)}: ${h(l.ident)}</h${level}>`);
+  if (l.description) parts.push(`<p class="description">${h(l.description)}</p>`);
   parts.push(`<dl class="facts">${layoutFacts(l).map(([k, v]) => `<dt>${h(k)}</dt><dd>${h(v)}</dd>`).join("")}</dl>`);
   for (const n of l.notes) parts.push(`<p><em>${h(n)}</em></p>`);
   parts.push(`</header>`);
   for (const reg of l.registers) {
     parts.push(`<section class="register" id="${reg.anchor}" data-register="${h(reg.name)}">`);
     parts.push(`<h${level + 1}>${h(registerHeading(reg))}</h${level + 1}>`);
-    parts.push(`<p>Rules: <code>${h(reg.source)}</code>${reg.guard ? `. Present when <code>${h(reg.guard)}</code>` : ""}.</p>`);
+    if (reg.description) parts.push(`<p class="description">${h(reg.description)}</p>`);
+    parts.push(`<p>Rules: <code>${h(reg.source)}</code>${reg.spec ? `. Spec: ${h(reg.spec)}` : ""}${reg.guard ? `. Present when <code>${h(reg.guard)}</code>` : ""}.</p>`);
     parts.push(`<div class="diagram-wrap">${registerSvg(reg)}</div>`);
     parts.push(htmlTable("fields", ROW_HEADERS, reg.rows.map(htmlRow)));
     parts.push(`</section>`);

@@ -53,6 +53,9 @@ export interface RegisterDoc {
   readonly width: 8 | 16 | 32;
   readonly guard: string | undefined;
   readonly source: string;
+  /** The register's `##` documentation and its own spec citation, when the rules give them. */
+  readonly description?: string;
+  readonly spec?: string;
   /** Ascending by bit, covering every bit of the register. */
   readonly rows: readonly Row[];
 }
@@ -104,6 +107,8 @@ export interface LayoutDoc {
   /** "capability 0x05", "header type 0", "extended 0x0001". */
   readonly ident: string;
   readonly spec: string | undefined;
+  /** The layout's `##` documentation. */
+  readonly description?: string;
   readonly source: string;
   readonly size: string;
   readonly hiddenReason: string | undefined;
@@ -289,7 +294,7 @@ function rowsOf(fields: readonly FieldInfo[], initial?: (f: FieldInfo) => string
   return [...fields]
     .sort((a, b) => a.lo - b.lo)
     .map((f) => {
-      const notes = [...policyNotes(f.policy, f.detail), ...attributeNotes(f.attribute)];
+      const notes = [...(f.doc ? [f.doc] : []), ...policyNotes(f.policy, f.detail), ...attributeNotes(f.attribute)];
       if (f.overriddenBy) notes.unshift(`overridden by ${docRef(f.overriddenBy)}`);
       notes.push(`line ${f.source.line}`);
       return {
@@ -380,6 +385,8 @@ export function libraryDoc(compiled: CompiledRules, prefix = "lib"): LibraryDoc 
         width: r.width,
         guard: r.guard >= 0 ? guardText(t.guards[r.guard]) : undefined,
         source: registerSource(compiled, t.name, r.register, r.offset, r.fields[0].source),
+        ...(r.fields[0].registerDoc ? { description: r.fields[0].registerDoc } : {}),
+        ...(r.fields[0].registerSpec ? { spec: r.fields[0].registerSpec } : {}),
         rows,
       });
     }
@@ -396,6 +403,7 @@ export function libraryDoc(compiled: CompiledRules, prefix = "lib"): LibraryDoc 
       kind: t.kind,
       ident: layoutIdent(t),
       spec: t.spec,
+      ...(t.doc ? { description: t.doc } : {}),
       source: docRef(t.source),
       size: sizeText(t),
       hiddenReason: t.hiddenReason,

@@ -258,7 +258,7 @@ export class ReferenceDevice {
     // Each layout's first place on the device, shown or not, for cross-layout references.
     const firstPlace = new Map<string, { layout: A.Layout; base: number }>([[header.name.name, { layout: header, base: 0 }]]);
     for (const f of found) {
-      const l = layouts.find((x) => x.layoutKind === f.kind && x.id.value === f.id);
+      const l = layouts.find((x) => x.layoutKind === f.kind && describes(x, f.id));
       if (l && !firstPlace.has(l.name.name)) firstPlace.set(l.name.name, { layout: l, base: f.offset });
     }
     const site = (base: number): Site => ({ host, base, find: (name) => firstPlace.get(name) });
@@ -271,7 +271,7 @@ export class ReferenceDevice {
     };
     place(header, 0, 64, true);
     for (const f of found) {
-      const layout = layouts.find((l) => l.layoutKind === f.kind && l.id.value === f.id);
+      const layout = layouts.find((l) => l.layoutKind === f.kind && describes(l, f.id));
       // A capability ends where its space does: 0x100 for standard ones, 0x1000 for extended.
       const spaceEnd = f.kind === "capability" ? 0x100 : 0x1000;
       if (!layout) {
@@ -601,4 +601,9 @@ export class ReferenceDevice {
   resetShadow(): void {
     this.shadow.set(this.initialShadow);
   }
+}
+
+/** Whether a layout describes capability ID `id` (its first ID or one of the others). */
+function describes(layout: A.Layout, id: number): boolean {
+  return layout.id.value === id || (layout.otherIds ?? []).some((n) => n.value === id);
 }

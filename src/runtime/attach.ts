@@ -77,7 +77,10 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
     throw new CfgvirtError([error("A002", `no rules describe header type ${headerType}`, undefined, "add a `header NAME type N` layout")]);
   }
   const byId = new Map<string, Template>();
-  for (const t of templates.values()) if (t.kind !== "header") byId.set(`${t.kind}:${t.id}`, t);
+  for (const t of templates.values()) {
+    if (t.kind === "header") continue;
+    for (const id of [t.id, ...(t.otherIds ?? [])]) byId.set(`${t.kind}:${id}`, t);
+  }
 
   const unknown: UnknownCapability[] = [];
   const standard = walkStandard(host, notes);

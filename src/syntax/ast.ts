@@ -45,6 +45,8 @@ export interface Field extends Node {
   readonly attribute: Attribute;
   readonly attributeSpan: Span;
   readonly policy: Policy;
+  /** `##` doc comment lines above the field, or after it on its line. */
+  readonly doc?: string;
 }
 
 export interface Register extends Node {
@@ -53,6 +55,10 @@ export interface Register extends Node {
   readonly offset: NumberLit;
   readonly width: 8 | 16 | 32;
   readonly fields: readonly Field[];
+  /** The register's own specification citation (`spec "..."` after its width). */
+  readonly spec?: string;
+  /** `##` doc comment lines above the register. */
+  readonly doc?: string;
 }
 
 export type Guard =
@@ -63,6 +69,8 @@ export type Guard =
       readonly path: FieldPath;
       readonly op: "==" | "!=" | ">=" | "<=" | ">" | "<" | "nonzero";
       readonly value: number;
+      /** A `repeat` index compared against; replaced by its value when the repeat expands. */
+      readonly valueName?: Ident;
     });
 
 export interface FieldPath extends Node {
@@ -89,8 +97,14 @@ export interface Layout extends Node {
   readonly kind: "layout";
   readonly layoutKind: LayoutKind;
   readonly name: Ident;
-  /** Header type for headers; capability ID otherwise. */
+  /** Header type for headers; capability ID otherwise (the first, when several). */
   readonly id: NumberLit;
+  /** Further IDs the same layout describes (`id 0x0002, 0x0009`). */
+  readonly otherIds?: readonly NumberLit[];
+  /** Register blocks this layout uses (`use NAME`), inlined when the rule set resolves. */
+  readonly uses?: readonly Ident[];
+  /** `##` doc comment lines above the layout. */
+  readonly doc?: string;
   readonly size: NumberLit | SizeFrom | undefined;
   /** Set when the capability is hidden unless a device file allows it. */
   readonly hiddenReason: string | undefined;
@@ -164,7 +178,14 @@ export interface Include extends Node {
   readonly path: string;
 }
 
-export type Item = Include | Layout | Device | Image;
+/** `registers NAME { ... }`: registers written once, inlined where a layout says `use NAME`. */
+export interface RegisterBlock extends Node {
+  readonly kind: "registers";
+  readonly name: Ident;
+  readonly body: readonly LayoutStmt[];
+}
+
+export type Item = Include | Layout | Device | Image | RegisterBlock;
 
 export interface RuleFile {
   readonly path: string;

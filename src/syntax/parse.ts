@@ -25,6 +25,67 @@ function optional<T>(node: ohm.Node, f: (n: ohm.Node) => T): T | undefined {
 }
 
 const WIDTHS = { u8: 8, u16: 16, u32: 32 } as const;
+
+/** A layout statement as parsed, before `spec`, `rest` and `use` are taken out of the body. */
+type BodyStmt = A.LayoutStmt | { spec: string } | { rest: A.RestRule } | { use: A.Ident };
+
+/** A body's statements, with each `repeat` already expanded in place. */
+function bodyOf(stmts: ohm.Node): BodyStmt[] {
+  return stmts.children.flatMap((c) => c.ast() as BodyStmt | BodyStmt[]);
+}
+
+/** One copy of a repeated statement: names suffixed with the index, offsets moved, the index substituted. */
+function shiftStmt(st: A.LayoutStmt, index: string, i: number, by: number): A.LayoutStmt {
+  if (st.kind === "register") {
+    return { ...st, name: { ...st.name, name: `${st.name.name}${i}` }, offset: { ...st.offset, value: st.offset.value + by } };
+  }
+  return {
+    ...st,
+    guard: substGuard(st.guard, index, i),
+    then: st.then.map((x) => shiftStmt(x, index, i, by)),
+    otherwise: st.otherwise.map((x) => shiftStmt(x, index, i, by)),
+  };
+}
+
+function substGuard(g: A.Guard, index: string, i: number): A.Guard {
+  switch (g.kind) {
+    case "not":
+      return { ...g, operand: substGuard(g.operand, index, i) };
+    case "and":
+    case "or":
+      return { ...g, operands: g.operands.map((o) => substGuard(o, index, i)) };
+    case "compare": {
+      if (g.valueName?.name !== index) return g;
+      const { valueName: _index, ...rest } = g;
+      return { ...rest, value: i };
+    }
+  }
+}
+
+/** `##` comment lines directly above a position: documentation that reaches the generated docs. */
+function docAbove(pos: number): string | undefined {
+  const text = current.text;
+  const lines: string[] = [];
+  let end = text.lastIndexOf("\n", pos - 1);
+  while (end > 0) {
+    const start = text.lastIndexOf("\n", end - 1) + 1;
+    const m = /^\s*##(?!#) ?(.*)$/.exec(text.slice(start, end));
+    if (!m) break;
+    lines.unshift(m[1].trimEnd());
+    end = start - 1;
+  }
+  // Only when nothing but indentation stands between the comment and the item.
+  const lineStart = text.lastIndexOf("\n", pos - 1) + 1;
+  if (text.slice(lineStart, pos).trim() !== "") return undefined;
+  return lines.length ? lines.join("\n") : undefined;
+}
+
+/** A `## ...` comment after an item on its own line. */
+function docAfter(pos: number): string | undefined {
+  const eol = current.text.indexOf("\n", pos);
+  const m = /^[\s;]*##(?!#) ?(.*)$/.exec(current.text.slice(pos, eol < 0 ? undefined : eol));
+  return m ? m[1].trimEnd() : undefined;
+}
 const UNITS: Record<string, number> = { K: 1 << 10, M: 1 << 20, G: 2 ** 30 };
 
 semantics.addOperation<unknown>("ast", {
@@ -35,24 +96,54 @@ semantics.addOperation<unknown>("ast", {
     return { kind: "include", path: path.ast(), span: span(this) } satisfies A.Include;
   },
   Layout(kind, name, id, size, hidden, _o, stmts, _c) {
-    const body: (A.LayoutStmt | { spec: string } | { rest: A.RestRule })[] = stmts.children.map((c) => c.ast());
+    const body = bodyOf(stmts);
     const spec = body.find((s): s is { spec: string } => "spec" in s);
     const rest = body.find((s): s is { rest: A.RestRule } => "rest" in s);
+    const uses = body.filter((s): s is { use: A.Ident } => "use" in s).map((u) => u.use);
+    const [first, ...others] = id.ast() as A.NumberLit[];
+    const doc = docAbove(this.source.startIdx);
     return {
       kind: "layout",
       layoutKind: kind.sourceString as A.LayoutKind,
       name: ident(name),
-      id: id.ast(),
+      id: first,
+      ...(others.length ? { otherIds: others } : {}),
       size: optional(size, (n) => n.ast()),
       hiddenReason: optional(hidden, (n) => n.ast()),
       spec: spec?.spec,
-      body: body.filter((s): s is A.LayoutStmt => !("spec" in s) && !("rest" in s)),
+      body: body.filter((s): s is A.LayoutStmt => "kind" in s),
       rest: rest?.rest,
+      ...(uses.length ? { uses } : {}),
+      ...(doc ? { doc } : {}),
       span: span(this),
     } satisfies A.Layout;
   },
-  LayoutId(_kw, n) {
-    return n.ast();
+  LayoutId(_kw, ids) {
+    return ids.asIteration().children.map((n) => n.ast());
+  },
+  RegisterBlock(_kw, name, _o, stmts, _c) {
+    const body = bodyOf(stmts).filter((s): s is A.LayoutStmt => "kind" in s);
+    return { kind: "registers", name: ident(name), body, span: span(this) } satisfies A.RegisterBlock;
+  },
+  Use(_kw, name, _semi) {
+    return { use: ident(name) };
+  },
+  RegisterSpec(_kw, text) {
+    return text.ast();
+  },
+  Repeat(_kw, index, _in, first, _dots, last, _stride, stride, _when, guard, _o, stmts, _c) {
+    const from = (first.ast() as A.NumberLit).value;
+    const to = (last.ast() as A.NumberLit).value;
+    const step = (stride.ast() as A.NumberLit).value;
+    const body = bodyOf(stmts).filter((s): s is A.LayoutStmt => "kind" in s);
+    const g = optional(guard, (n) => n.ast() as A.Guard);
+    const out: A.LayoutStmt[] = [];
+    // An inverted or huge range is a mistake, not a loop to run: cap it at the 1024 dwords of a function.
+    for (let i = from; i <= to && i - from < 1024; i++) {
+      const copies = body.map((st) => shiftStmt(st, index.sourceString, i, i * step));
+      out.push(...(g ? [{ kind: "when", guard: substGuard(g, index.sourceString, i), then: copies, otherwise: [], span: span(this) } satisfies A.When] : copies));
+    }
+    return out;
   },
   LayoutSize(_kw, v) {
     return v.ast();
@@ -72,19 +163,25 @@ semantics.addOperation<unknown>("ast", {
   Spec(_kw, text) {
     return { spec: text.ast() };
   },
-  Register(_kw, name, _at, offset, width, _o, fields, _c) {
+  Register(_kw, name, _at, offset, width, spec, _o, fields, _c) {
+    const doc = docAbove(this.source.startIdx);
+    const citation = optional(spec, (n) => n.ast() as string);
     return {
       kind: "register",
       name: ident(name),
       offset: offset.ast(),
       width: WIDTHS[width.sourceString as keyof typeof WIDTHS],
       fields: fields.children.map((f) => f.ast()),
+      ...(citation !== undefined ? { spec: citation } : {}),
+      ...(doc ? { doc } : {}),
       span: span(this),
     } satisfies A.Register;
   },
   Field(bits, name, attribute, policy, _semi) {
     const [hi, lo] = bits.ast() as [number, number];
+    const doc = [docAbove(this.source.startIdx), docAfter(this.source.endIdx)].filter(Boolean).join("\n");
     return {
+      ...(doc ? { doc } : {}),
       hi,
       lo,
       bitsSpan: span(bits),
@@ -127,7 +224,7 @@ semantics.addOperation<unknown>("ast", {
     return {
       kind: "when",
       guard: guard.ast(),
-      then: then.children.map((c) => c.ast()),
+      then: bodyOf(then).filter((s): s is A.LayoutStmt => "kind" in s),
       otherwise: optional(otherwise, (n) => n.ast()) ?? [],
       span: span(this),
     } satisfies A.When;
@@ -137,7 +234,7 @@ semantics.addOperation<unknown>("ast", {
     return Array.isArray(b) ? b : [b];
   },
   ElseBlock(_o, stmts, _c) {
-    return stmts.children.map((c) => c.ast());
+    return bodyOf(stmts).filter((s): s is A.LayoutStmt => "kind" in s);
   },
   GuardOr(first, _ops, rest) {
     const operands: A.Guard[] = [first.ast(), ...rest.children.map((c) => c.ast())];
@@ -159,9 +256,12 @@ semantics.addOperation<unknown>("ast", {
       kind: "compare",
       path: path.ast(),
       op: hasOp ? (op.child(0).sourceString as A.Guard & { kind: "compare" } extends { op: infer O } ? O : never) : "nonzero",
-      value: hasOp ? (value.child(0).ast() as A.NumberLit).value : 0,
+      ...(hasOp ? value.child(0).ast() as { value: number; valueName?: A.Ident } : { value: 0 }),
       span: span(this),
     };
+  },
+  GuardValue(v) {
+    return v.ctorName === "number" ? { value: (v.ast() as A.NumberLit).value } : { value: 0, valueName: ident(v) };
   },
   FieldPath(first, _dots, rest) {
     return { parts: [ident(first), ...rest.children.map(ident)], span: span(this) } satisfies A.FieldPath;

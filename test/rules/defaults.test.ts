@@ -19,7 +19,6 @@ const DEFAULTS: Record<string, { kind: "capability" | "extended"; id: number; sh
   vc: { kind: "extended", id: 0x0002, shown: true },
   dsn: { kind: "extended", id: 0x0003, shown: false },
   power_budgeting: { kind: "extended", id: 0x0004, shown: true },
-  vc9: { kind: "extended", id: 0x0009, shown: true },
   vsec: { kind: "extended", id: 0x000b, shown: false, bytes: { 7: 0x01 } },
   acs: { kind: "extended", id: 0x000d, shown: true },
   ari: { kind: "extended", id: 0x000e, shown: true },
