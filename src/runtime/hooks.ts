@@ -21,14 +21,19 @@ export interface PlatformListener {
 }
 
 export interface HookOptions {
-  /** VPD contents behind the VPD capability; reads past the end return 0xff. */
+  /**
+   * The device's VPD contents behind the VPD capability. The hooks keep their
+   * own copy, which guest VPD writes change. Reads past the end return 0xff;
+   * a write past the end does not complete.
+   */
   readonly vpd?: Uint8Array;
   readonly listener?: PlatformListener;
 }
 
 /** The standard hook handlers. */
 export function standardHooks(opts: HookOptions = {}): HookHandler {
-  const vpd = opts.vpd ?? new Uint8Array(0);
+  // The device's VPD storage: a copy, so that two devices opened from one image do not share it.
+  const vpd = Uint8Array.from(opts.vpd ?? []);
   const l = opts.listener ?? {};
   // Bit positions are the specification's fixed register layouts, relative to
   // the dword the trapped field sits in (capabilities are dword-aligned).
@@ -38,17 +43,22 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
     switch (hook) {
       case "vpd_address": {
         // Address and flag are the upper half of the capability's first dword,
-        // data the next dword; a trap elsewhere has no VPD to serve.
+        // data the next dword; a trap elsewhere has no VPD to serve. As vfio's
+        // vfio_vpd_config_write: F=0 reads four bytes into the data register
+        // and sets F (bytes past the end of the VPD read 0xff, as an empty
+        // EEPROM); F=1 writes the data register's four bytes into the VPD and
+        // clears F. A write that would run past the end fails and leaves F
+        // set, so the guest's driver times out, as under vfio (pci_write_vpd).
         if (bits !== 0xffff0000 || (written & bits) === 0) return;
         const address = (s[d] >>> 16) & 0x7fff;
         if (s[d] >>> 31 === 0) {
-          // Read request: fetch four bytes, then report completion with flag = 1.
           let data = 0;
           for (let i = 3; i >= 0; i--) data = (data << 8) | (vpd[address + i] ?? 0xff);
           s[d + 1] = data >>> 0;
           s[d] = (s[d] | 0x80000000) >>> 0;
-        } else {
-          // Write request: VPD is read-only to a guest; complete without writing.
+        } else if (address + 4 <= vpd.length) {
+          const data = s[d + 1];
+          for (let i = 0; i < 4; i++) vpd[address + i] = (data >>> (8 * i)) & 0xff;
           s[d] = (s[d] & 0x7fffffff) >>> 0;
         }
         return;

@@ -9,8 +9,8 @@ const DEFAULTS: Record<string, { kind: "capability" | "extended"; id: number; sh
   pm: { kind: "capability", id: 0x01, shown: true },
   vpd: { kind: "capability", id: 0x03, shown: true },
   msi: { kind: "capability", id: 0x05, shown: true },
-  vendor_specific: { kind: "capability", id: 0x09, shown: false, bytes: { 2: 0x10 } },
-  debug_port: { kind: "capability", id: 0x0a, shown: true },
+  vendor_specific: { kind: "capability", id: 0x09, shown: true, bytes: { 2: 0x10 } },
+  debug_port: { kind: "capability", id: 0x0a, shown: false },
   ssvid: { kind: "capability", id: 0x0d, shown: true },
   pcie: { kind: "capability", id: 0x10, shown: true, bytes: { 2: 0x02 } },
   msix: { kind: "capability", id: 0x11, shown: true },
@@ -135,15 +135,15 @@ describe("policies the rule files explain", () => {
     expect(host.read32((0x100 + 0x10) >> 2) & 0xffff).toBe(1);
   });
 
-  it("pcie: Device Control is virtual and Initiate FLR is trapped on endpoints", () => {
+  it("pcie: Device Control is virtual but for Relaxed Ordering, and Initiate FLR is trapped on endpoints", () => {
     const hooks: string[] = [];
     // Endpoint, version 2, FLR capable.
     const caps: SynthCap[] = [{ kind: "capability", id: 0x10, offset: 0x40, bytes: { 2: 0x02, 7: 0x10, 8: 0x10, 9: 0x28 } }];
     const { device, host } = openSynth(caps, { onHook: (_d, h) => hooks.push(h) });
     expect(device.read(0x48, 2)).toBe(0x2810);
-    device.write(0x48, 2, 0x5007); // MRRS 512 -> 4096, error reporting on
+    device.write(0x48, 2, 0x5007); // MRRS 512 -> 4096, error reporting on, Relaxed Ordering off
     expect(device.read(0x48, 2)).toBe(0x5007);
-    expect(host.read32(0x48 >> 2) & 0xffff).toBe(0x2810);
+    expect(host.read32(0x48 >> 2) & 0xffff).toBe(0x2800);
     device.write(0x48, 2, 0x8000);
     expect(hooks).toContain("flr");
   });

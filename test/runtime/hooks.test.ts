@@ -40,14 +40,23 @@ describe("VPD handshake", () => {
     expect(host.writes).toBe(0);
   });
 
-  it("reads past the VPD image return 0xff; a write request completes without writing", () => {
+  it("reads past the VPD image return 0xff; a write request stores the data in the device's VPD, never in config space", () => {
     const { device, host } = openDevice(file);
     device.write(0x82, 2, 0x7ff0);
     expect(device.read(0x84, 4)).toBe(0xffffffff);
     device.write(0x84, 4, 0x12345678);
     device.write(0x82, 2, 0x8000 | 0x10); // F = 1: write request
     expect(device.read(0x82, 2) & 0x8000).toBe(0);
+    device.write(0x82, 2, 0x10); // read it back
+    expect(device.read(0x84, 4)).toBe(0x12345678);
     expect(host.writes).toBe(0);
+  });
+
+  it("a write request past the end of the VPD does not complete (F stays 1), as under vfio", () => {
+    const { device } = openDevice(file);
+    device.write(0x84, 4, 0x12345678);
+    device.write(0x82, 2, 0x8000 | 0x7ff0);
+    expect(device.read(0x82, 2)).toBe(0xfff0);
   });
 });
 
