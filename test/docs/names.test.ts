@@ -31,3 +31,10 @@ describe("guards and sizes by name", () => {
     expect(doc).toContain("!(flags.device_type == 0 || flags.device_type == 1 || flags.device_type == 9) && !(flags.device_type == 7)");
   });
 });
+
+describe("## doc comments reach the docs", () => {
+  it("each layout's rationale is its description in docs/rules.md", () => {
+    const msi = doc.slice(doc.indexOf('<a id="lib-msi"></a>'));
+    expect(msi.slice(0, 600)).toMatch(/Address, data and enable are virtual: the platform programs the host's MSI/);
+  });
+});

@@ -18,7 +18,7 @@ const setHost = (words: Uint32Array, offset: number, bits: number) => {
 const host16 = (words: Uint32Array, offset: number) => (words[offset >> 2] >>> ((offset & 3) * 8)) & 0xffff;
 /** A rule file's comments as one line of prose (line breaks and `#` marks removed). */
 const commentsOf = (path: string) =>
-  readFileSync(path, "utf8").split("\n").filter((l) => l.trimStart().startsWith("#")).map((l) => l.replace(/^\s*#\s?/, "")).join(" ");
+  readFileSync(path, "utf8").split("\n").filter((l) => l.trimStart().startsWith("#")).map((l) => l.replace(/^\s*##?\s?/, "")).join(" ");
 
 describe("10.5 W1C status bits both peers keep from the hardware", () => {
   it("10.5 PMCSR PME_Status, PME_En and PME_Support read 0 and the guest changes neither bit on the host", () => {
