@@ -8,6 +8,7 @@ import { rulesDir } from "../paths.js";
 import type * as A from "../syntax/ast.js";
 import { parseRules } from "../syntax/parse.js";
 import { applyDevice, rememberApplied } from "./apply-device.js";
+import { loadStdlibCache } from "./stdlib-cache.js";
 import { resolveDevice, type DevicePolicy } from "./device.js";
 import { lowerLayout, sourceRef } from "./lower.js";
 import type { Template } from "./template.js";
@@ -214,6 +215,11 @@ export function standardRuleFiles(): string[] {
  * carrying every diagnostic when anything is wrong.
  */
 export function compileRules(extraPaths: readonly string[] = [], opts: { standard?: boolean; sources?: ReadonlyMap<string, string> } = {}): CompiledRules {
+  if (extraPaths.length === 0 && opts.standard !== false && !opts.sources) {
+    // The standard library alone: precompiled when the build left a cache that matches.
+    if (precompiled === undefined) precompiled = loadStdlibCache(compileStandardFromSource) ?? null;
+    if (precompiled) return precompiled;
+  }
   const paths = [...(opts.standard === false ? [] : standardRuleFiles()), ...extraPaths];
   // Compiling is pure in the files' contents: reuse a result while none of the
   // files it read (includes too) has changed.
@@ -226,6 +232,12 @@ export function compileRules(extraPaths: readonly string[] = [], opts: { standar
 }
 
 const cache = new Map<string, { compiled: CompiledRules; stamps: readonly (readonly [string, number])[] }>();
+let precompiled: CompiledRules | null | undefined;
+
+/** The standard library compiled from its rule files, never from the cache (the build writes the cache from this). */
+export function compileStandardFromSource(): CompiledRules {
+  return compileUncached(standardRuleFiles(), undefined);
+}
 const stamp = (path: string): number => (existsSync(path) ? statSync(path).mtimeMs : -1);
 
 function compileUncached(paths: readonly string[], sources: ReadonlyMap<string, string> | undefined): CompiledRules {

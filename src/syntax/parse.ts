@@ -5,8 +5,17 @@ import { error, type Diagnostic, SourceFile, type Span } from "../diag/diagnosti
 import { grammarPath } from "../paths.js";
 import type * as A from "./ast.js";
 
-const grammar = ohm.grammar(readFileSync(grammarPath, "utf8"));
-const semantics = grammar.createSemantics();
+// Built on first use: a tool that reads only precompiled rules never pays for it.
+let language: { readonly grammar: ohm.Grammar; readonly semantics: ohm.Semantics } | undefined;
+function built(): { readonly grammar: ohm.Grammar; readonly semantics: ohm.Semantics } {
+  if (!language) {
+    const grammar = ohm.grammar(readFileSync(grammarPath, "utf8"));
+    const semantics = grammar.createSemantics();
+    semantics.addOperation<unknown>("ast", ACTIONS);
+    language = { grammar, semantics };
+  }
+  return language;
+}
 
 // The source file being converted; set for the duration of one parse call so that
 // every action can build spans without threading it through Ohm.
@@ -88,7 +97,7 @@ function docAfter(pos: number): string | undefined {
 }
 const UNITS: Record<string, number> = { K: 1 << 10, M: 1 << 20, G: 2 ** 30 };
 
-semantics.addOperation<unknown>("ast", {
+const ACTIONS: ohm.ActionDict<unknown> = {
   File(items) {
     return items.children.map((c) => c.ast());
   },
@@ -365,7 +374,7 @@ semantics.addOperation<unknown>("ast", {
   _iter(...children) {
     return children.map((c) => c.ast());
   },
-});
+};
 
 /** Turn Ohm's expectation list into a short, friendly hint. */
 function expectationHint(expected: string): string {
@@ -387,6 +396,7 @@ export type ParseResult = { ok: true; file: A.RuleFile } | { ok: false; diagnost
 /** Parse one rule file. Syntax errors come back as diagnostics, never as raw Ohm text. */
 export function parseRules(path: string, text: string): ParseResult {
   const source = new SourceFile(path, text);
+  const { grammar, semantics } = built();
   const match = grammar.match(text);
   if (match.failed()) {
     const pos = match.getRightmostFailurePosition();
