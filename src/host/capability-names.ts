@@ -32,12 +32,11 @@ const EXTENDED: Readonly<Record<number, string>> = {
   0x04: "Power Budgeting",
   0x05: "Root Complex Link",
   0x06: "Root Complex Internal Link",
-  0x07: "Root Complex Event Collector",
+  0x07: "Root Complex Event Collector Endpoint Association",
   0x08: "Multi-Function Virtual Channel",
   0x09: "Virtual Channel",
   0x0a: "Root Complex Register Block",
   0x0b: "Vendor Specific Information",
-  0x0c: "Configuration Access Correlation",
   0x0d: "Access Control Services",
   0x0e: "Alternative Routing-ID Interpretation (ARI)",
   0x0f: "Address Translation Service (ATS)",
@@ -45,7 +44,6 @@ const EXTENDED: Readonly<Record<number, string>> = {
   0x11: "Multi-Root I/O Virtualization",
   0x12: "Multicast",
   0x13: "Page Request Interface (PRI)",
-  0x14: "Reserved for AMD",
   0x15: "Physical Resizable BAR",
   0x16: "Dynamic Power Allocation",
   0x17: "Transaction Processing Hints",
@@ -61,7 +59,7 @@ const EXTENDED: Readonly<Record<number, string>> = {
   0x21: "FRS Queueing",
   0x22: "Readiness Time Reporting",
   0x23: "Designated Vendor-Specific",
-  0x24: "VF Resizable BAR",
+  0x24: "Virtual Resizable BAR",
   0x25: "Data Link Feature",
   0x26: "Physical Layer 16.0 GT/s",
   0x27: "Lane Margining at the Receiver",
@@ -72,8 +70,9 @@ const EXTENDED: Readonly<Record<number, string>> = {
   0x30: "Integrity & Data Encryption",
 };
 
-/** lspci's name for a capability, or `Capability ID 0xNN` when lspci has none. */
+/** lspci's name for a capability, or its fallback (`Capability ID 0x12`, `Extended Capability ID 0xc`). */
 export function lspciCapabilityName(kind: "capability" | "extended", id: number): string {
   const name = (kind === "capability" ? STANDARD : EXTENDED)[id];
-  return name ?? `${kind === "extended" ? "Extended " : ""}Capability ID 0x${id.toString(16).padStart(kind === "extended" ? 4 : 2, "0")}`;
+  if (name) return name;
+  return kind === "capability" ? `Capability ID 0x${id.toString(16).padStart(2, "0")}` : `Extended Capability ID 0x${id.toString(16)}`;
 }
