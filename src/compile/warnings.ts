@@ -36,7 +36,7 @@ export function ruleWarnings(compiled: CompiledRules): Diagnostic[] {
       const [l, r, f] = stmt.path.parts.map((p) => p.name);
       const field = compiled.templatesByName.get(l)?.fields.find((x) => x.register === r && x.field === f && x.policy === "trap");
       if (!field) continue;
-      ds.push(warning("W006", `override makes ${l}.${r}.${f} \`pass\`: its hook \`${field.detail}\` no longer sees the guest's writes`, stmt.span,
+      ds.push(warning("W006", `override makes ${l}.${r}.${f} \`pass\`: its hook \`${field.detail.split(",")[0]}\` no longer sees the guest's writes`, stmt.span,
         `the rule at ${field.source.path}:${field.source.line} traps it so the platform can act on it; override it to \`pass\` only if the platform does not need to`));
     }
   }
