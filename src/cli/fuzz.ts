@@ -4,6 +4,7 @@ import { counterexampleScript, runCampaign } from "../fuzz/campaign.js";
 import { openPair } from "../fuzz/harness.js";
 import { DEFAULT_EXAMPLE } from "../open-device.js";
 import { type Command, EXIT, UsageError } from "./command.js";
+import { ruleFiles } from "./open.js";
 import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
 import { reportWarnings, warningsFor } from "./warnings.js";
 
@@ -50,7 +51,7 @@ ${deviceHelp}
     else if (/^-?\d+$/.test(values.seed) && Math.abs(Number(values.seed)) < 2 ** 31) seed = Number(values.seed);
     else throw new UsageError(`--seed must be a 32-bit integer, not '${values.seed}'`);
     const device = values.device ?? DEFAULT_EXAMPLE;
-    const opts = { rules: values.rules, ...parseBarOptions(values.bar) };
+    const opts = { rules: ruleFiles(values.rules), ...parseBarOptions(values.bar) };
     const pair = openPair(device, opts);
     const stop = reportWarnings(io, warningsFor(pair.table, opts), values["deny-warnings"]);
     if (stop !== undefined) return stop;

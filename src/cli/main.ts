@@ -75,7 +75,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.err(`cfgvirt ${verb}: ${paint(io, "error", "error")}: ${e.message}\n${command.help.split("\n")[0]}\n`);
       return EXIT.usage;
     }
-    if (e instanceof Error && "code" in e && typeof e.code === "string" && /^E[A-Z]+$/.test(e.code) && "path" in e) {
+    if (e instanceof Error && "code" in e && typeof e.code === "string" && /^E[A-Z]+$/.test(e.code) && "syscall" in e) {
       // A file the user named cannot be read (ENOENT, EISDIR, EACCES, ...).
       io.err(`cfgvirt ${verb}: ${paint(io, "error", "error")}: ${e.message}\n`);
       return EXIT.usage;

@@ -5,7 +5,7 @@ import { formatLspciDump } from "../host/dump.js";
 import { DEFAULT_EXAMPLE, type OpenedDevice } from "../open-device.js";
 import { type Access, formatRead, parseReplayScript } from "../runtime/script.js";
 import { type Command, EXIT, UsageError } from "./command.js";
-import { openForVerb } from "./open.js";
+import { openForVerb, ruleFiles } from "./open.js";
 import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
 import { reportWarnings, warningsFor } from "./warnings.js";
 
@@ -50,7 +50,7 @@ ${deviceHelp}
     let pair: DevicePair | undefined;
     let opened: OpenedDevice;
     if (values.check || /^\s*#\s*(cfgvirt fuzz counterexample|cfgvirt:\s*check\b)/m.test(text)) {
-      const opts = { rules: values.rules, log, ...(values.bar ? parseBarOptions(values.bar) : {}) };
+      const opts = { rules: ruleFiles(values.rules), log, ...(values.bar ? parseBarOptions(values.bar) : {}) };
       pair = openPair(values.device ?? DEFAULT_EXAMPLE, opts);
       opened = pair.table;
       const stop = reportWarnings(io, warningsFor(opened, opts), values["deny-warnings"]);

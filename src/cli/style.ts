@@ -7,7 +7,8 @@ import type { Io } from "./command.js";
 const STYLE = { error: "red", warning: "yellow", note: "cyan", bold: "bold" } as const;
 
 export function paint(io: Io, kind: keyof typeof STYLE, text: string): string {
-  return io.color ? styleText(STYLE[kind], text) : text;
+  // The decision is ours (made for stderr); styleText must not second-guess it from stdout.
+  return io.color ? styleText(STYLE[kind], text, { validateStream: false }) : text;
 }
 
 /** Colour decision for a stream: a terminal, and NO_COLOR unset or empty (https://no-color.org). */
