@@ -129,8 +129,12 @@ const WIDTH: Readonly<Record<string, 1 | 2 | 4>> = { b: 1, w: 2, l: 4 };
 // QEMU hw/vfio/trace-events:
 //   vfio_pci_read_config  " (%s, @0x%x, len=0x%x) 0x%x"
 //   vfio_pci_write_config " (%s, @0x%x, 0x%x, len=0x%x)"  (later QEMU: "0x%xB" for the length)
-const QEMU_READ = /vfio_pci_read_config\s*\(([^,]*),\s*@(0x[0-9a-fA-F]+),\s*(?:len=)?(0x[0-9a-fA-F]+)B?\)\s*(0x[0-9a-fA-F]+)?/;
-const QEMU_WRITE = /vfio_pci_write_config\s*\(([^,]*),\s*@(0x[0-9a-fA-F]+),\s*(0x[0-9a-fA-F]+),\s*(?:len=)?(0x[0-9a-fA-F]+)B?\)/;
+// %x prints lowercase, so the `B` after a length is never a digit.
+const QEMU_LEN = String.raw`(?:len=(0x[0-9a-fA-F]+)|(0x[0-9a-f]+)B)`;
+const QEMU_READ = new RegExp(String.raw`vfio_pci_read_config\s*\(([^,]*),\s*@(0x[0-9a-fA-F]+),\s*${QEMU_LEN}\)\s*(0x[0-9a-fA-F]+)?`);
+const QEMU_WRITE = new RegExp(String.raw`vfio_pci_write_config\s*\(([^,]*),\s*@(0x[0-9a-fA-F]+),\s*(0x[0-9a-fA-F]+),\s*${QEMU_LEN}\)`);
+/** Any other trace event line (`[PID@TIME:]name (...)`): not a config access, skipped. */
+const OTHER_TRACE_EVENT = /^\s*(?:\d+@[\d.]+:)?[a-z][a-z0-9_]*\s*\(/;
 
 /**
  * Parse a replay script: each line is our own `r`/`w` syntax, a setpci command
@@ -163,13 +167,14 @@ export function parseReplayScript(path: string, text: string, locate: Capability
         return;
       }
       const offset = Number(m[2]);
-      const size = Number(r ? m[3] : m[4]);
+      const size = Number(r ? (m[3] ?? m[4]) : (m[4] ?? m[5]));
       const at = spanOfLine(source, line, (m.index ?? 0) + 1, m[0].length);
       const bad = checkAccess(offset, size, r ? undefined : Number(m[3]), at);
       if (bad) ds.push(bad);
       else accesses.push(r ? { kind: "r", offset, size, line } : { kind: "w", offset, size, value: Number(m[3]), line });
       return;
     }
+    if (OTHER_TRACE_EVENT.test(code)) return;
     const words = code.trim().split(/\s+/);
     const first = words[0];
     // Our own syntax: `r`/`w`, or any several-word line that is not a setpci command
