@@ -6,6 +6,7 @@ import { CfgvirtError } from "../diag/diagnostic.js";
 import { type Command, EXIT, type Io, UsageError } from "./command.js";
 import { packageVersion } from "./version.js";
 import { paint } from "./style.js";
+import { colorHeads, finishWarnings } from "./warnings.js";
 
 /** A verb as the overview lists it; `load` imports its module. */
 export interface VerbEntry {
@@ -67,19 +68,27 @@ export async function run(argv: string[], io: Io): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (e) {
-    if (e instanceof CfgvirtError) {
-      io.err(paint(io, "error", e.message) + "\n");
-      return EXIT.usage;
-    }
-    if (e instanceof UsageError || (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
-      io.err(`cfgvirt ${verb}: ${paint(io, "error", "error")}: ${e.message}\n${command.help.split("\n")[0]}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof Error && "code" in e && typeof e.code === "string" && /^E[A-Z]+$/.test(e.code) && "syscall" in e) {
-      // A file the user named cannot be read (ENOENT, EISDIR, EACCES, ...).
-      io.err(`cfgvirt ${verb}: ${paint(io, "error", "error")}: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    throw e;
+    return failed(e, verb, command, io);
+  } finally {
+    finishWarnings(io);
   }
+}
+
+/** The exit status for what a verb threw; anything unexpected is rethrown (a bug: a stack trace). */
+function failed(e: unknown, verb: string, command: Command, io: Io): number {
+  if (e instanceof CfgvirtError) {
+    // e.message is formatDiagnostics' text (bounded there); only its heads get colour.
+    io.err(colorHeads(io, e.message) + "\n");
+    return EXIT.usage;
+  }
+  if (e instanceof UsageError || (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
+    io.err(`cfgvirt ${verb}: ${paint(io, "error", "error")}: ${e.message}\n${command.help.split("\n")[0]}\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof Error && "code" in e && typeof e.code === "string" && /^E[A-Z]+$/.test(e.code) && "syscall" in e) {
+    // A file the user named cannot be read (ENOENT, EISDIR, EACCES, ...).
+    io.err(`cfgvirt ${verb}: ${paint(io, "error", "error")}: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  throw e;
 }

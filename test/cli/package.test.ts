@@ -151,5 +151,20 @@ describe("the installed package, run from an unrelated directory", () => {
     expect(again.stderr).toBe("");
     expect(again.stdout.trim()).toBe("function function function true");
     for (const sub of ["dist/src/index.d.ts", "dist/src/platform/index.d.ts", "dist/src/fuzz/index.d.ts"]) expect(existsSync(join(lib, "cfgvirt", sub)), sub).toBe(true);
-  });
+
+    // A TypeScript consumer resolves the three entry points' types through `exports`.
+    writeFileSync(join(elsewhere, "consumer.ts"), [
+      `import { compileRules, type DeviceTables } from "cfgvirt";`,
+      `import { Machine } from "cfgvirt/platform";`,
+      `import { runCampaign, type CampaignResult } from "cfgvirt/fuzz";`,
+      `const n: number = compileRules().templates.length;`,
+      `const t: DeviceTables | undefined = undefined;`,
+      `const r: ((...a: Parameters<typeof runCampaign>) => CampaignResult) = runCampaign;`,
+      `export const used = [n, t, r, Machine];`,
+    ].join("\n"));
+    writeFileSync(join(elsewhere, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, types: [], skipLibCheck: false }, files: ["consumer.ts"] }));
+    const tsc = spawnSync(process.execPath, [join(packageRoot, "node_modules", "typescript", "bin", "tsc"), "-p", elsewhere], { cwd: elsewhere, encoding: "utf8" });
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
+  }, 60_000);
 });

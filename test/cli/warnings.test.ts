@@ -16,7 +16,7 @@ describe("device file warnings", () => {
     const r = await cli("view", "--rules", rules);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/other\.rules:1:1: warning\[W001\]: device "someone else" matches no device here: this device is 8086:10d3 class 0x020000/);
-    expect(r.err).toMatch(/warning: 1 warning emitted/);
+    expect(r.err.trimEnd().split("\n").pop()).toBe("warning: 1 warning emitted"); // counted at the end
     expect(r.out).toMatch(/^00: 86 80 d3 10/m);
   });
 
