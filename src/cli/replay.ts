@@ -25,7 +25,8 @@ Runs SCRIPT, one guest access a line, in any mix of three forms:
                          a leading \`setpci -s BDF\` is skipped)
   QEMU trace lines       vfio_pci_read_config (0000:01:00.0, @0x4, len=0x2) 0x547
                          vfio_pci_write_config (0000:01:00.0, @0x4, 0x547, len=0x2)
-# starts a comment. Prints one line per read, e.g. \`r 0x04 2 = 0x0547\`. With
+SCRIPT - reads standard input. # starts a comment. Prints one line per read,
+e.g. \`r 0x04 2 = 0x0547\`. With
 --host, then prints the host device's configuration space after the script, in
 the lspci -xxxx layout.
 
@@ -69,7 +70,7 @@ ${deviceHelp}
     const reads: { line: number; offset: number; size: number; value: number }[] = [];
     let disagreement: { line: number; access: string; message: string } | undefined;
     for (const a of script.accesses) {
-      const message = pair ? step(pair, a, reads) : (run1(opened, a, reads), undefined);
+      const message = pair ? step(pair, a, reads) : run1(opened, a, reads);
       if (message) {
         disagreement = { line: a.line, access: describe(a), message };
         break;
@@ -102,10 +103,12 @@ function describe(a: Access): string {
 /** setpci's VALUE:MASK merges into what the register reads. */
 const merged = (a: Access & { kind: "w" }, old: number) => (a.mask === undefined ? a.value : ((old & ~a.mask) | (a.value & a.mask)) >>> 0);
 
-function run1(opened: OpenedDevice, a: Access, reads: { line: number; offset: number; size: number; value: number }[]): void {
+/** One access through the tables alone; nothing to disagree with. */
+function run1(opened: OpenedDevice, a: Access, reads: { line: number; offset: number; size: number; value: number }[]): undefined {
   const dev = opened.device;
   if (a.kind === "r") reads.push({ line: a.line, offset: a.offset, size: a.size, value: dev.read(a.offset, a.size) });
   else dev.write(a.offset, a.size, merged(a, a.mask === undefined ? 0 : dev.read(a.offset, a.size)));
+  return undefined;
 }
 
 /** One access through both implementations; the disagreement, if any. */

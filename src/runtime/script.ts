@@ -23,51 +23,54 @@ export function parseAccessScript(path: string, text: string): Access[] {
   const ds: Diagnostic[] = [];
   const out: Access[] = [];
   text.split("\n").forEach((raw, i) => {
-    const line = i + 1;
     const code = raw.replace(/#.*/, "").replace(/\r$/, "");
-    if (code.trim() === "") return;
-    const tokens: { text: string; col: number }[] = [];
-    for (const m of code.matchAll(/\S+/g)) tokens.push({ text: m[0], col: (m.index ?? 0) + 1 });
-    const at = (k: number) => spanOfLine(source, line, tokens[k]?.col ?? code.length + 1, tokens[k]?.text.length ?? 1);
-    const op = tokens[0].text;
-    if (op !== "r" && op !== "w") {
-      ds.push(error("S001", `unknown access \`${op}\``, at(0), "a line is `r OFFSET SIZE` or `w OFFSET SIZE VALUE`"));
-      return;
-    }
-    const want = op === "r" ? 3 : 4;
-    if (tokens.length !== want) {
-      ds.push(error("S002", `\`${op}\` takes ${want - 1} operands, found ${tokens.length - 1}`, at(Math.min(tokens.length, want) - 1 + (tokens.length < want ? 1 : 0)),
-        op === "r" ? "write `r OFFSET SIZE`, e.g. `r 0x04 2`" : "write `w OFFSET SIZE VALUE`, e.g. `w 0x04 2 0x0006`"));
-      return;
-    }
-    const nums: number[] = [];
-    for (let k = 1; k < want; k++) {
-      const t = tokens[k].text;
-      if (!NUMBER.test(t)) {
-        ds.push(error("S003", `\`${t}\` is not a number`, at(k), "numbers are hex with 0x, or decimal"));
-        return;
-      }
-      nums.push(Number(t));
-    }
-    const [offset, size, value] = nums;
-    if (offset > 0xfff) {
-      ds.push(error("S004", `offset 0x${offset.toString(16)} is past the 4096-byte configuration space`, at(1)));
-      return;
-    }
-    if (size !== 1 && size !== 2 && size !== 4) {
-      ds.push(error("S005", `size ${size} is not 1, 2 or 4`, at(2)));
-      return;
-    }
-    if (op === "w") {
-      if (value >= 2 ** (size * 8)) {
-        ds.push(error("S006", `value 0x${value.toString(16)} does not fit ${size} byte${size > 1 ? "s" : ""}`, at(3)));
-        return;
-      }
-      out.push({ kind: "w", offset, size, value, line });
-    } else out.push({ kind: "r", offset, size, line });
+    if (code.trim() !== "") parseOwnLine(source, i + 1, code, out, ds);
   });
   if (ds.length > 0) throw new CfgvirtError(ds);
   return out;
+}
+
+/** One line of our own syntax (comment already stripped, not blank). */
+function parseOwnLine(source: SourceFile, line: number, code: string, out: Access[], ds: Diagnostic[]): void {
+  const tokens: { text: string; col: number }[] = [];
+  for (const m of code.matchAll(/\S+/g)) tokens.push({ text: m[0], col: (m.index ?? 0) + 1 });
+  const at = (k: number) => spanOfLine(source, line, tokens[k]?.col ?? code.length + 1, tokens[k]?.text.length ?? 1);
+  const op = tokens[0].text;
+  if (op !== "r" && op !== "w") {
+    ds.push(error("S001", `unknown access \`${op}\``, at(0), "a line is `r OFFSET SIZE` or `w OFFSET SIZE VALUE`"));
+    return;
+  }
+  const want = op === "r" ? 3 : 4;
+  if (tokens.length !== want) {
+    ds.push(error("S002", `\`${op}\` takes ${want - 1} operands, found ${tokens.length - 1}`, at(Math.min(tokens.length, want) - 1 + (tokens.length < want ? 1 : 0)),
+      op === "r" ? "write `r OFFSET SIZE`, e.g. `r 0x04 2`" : "write `w OFFSET SIZE VALUE`, e.g. `w 0x04 2 0x0006`"));
+    return;
+  }
+  const nums: number[] = [];
+  for (let k = 1; k < want; k++) {
+    const t = tokens[k].text;
+    if (!NUMBER.test(t)) {
+      ds.push(error("S003", `\`${t}\` is not a number`, at(k), "numbers are hex with 0x, or decimal"));
+      return;
+    }
+    nums.push(Number(t));
+  }
+  const [offset, size, value] = nums;
+  if (offset > 0xfff) {
+    ds.push(error("S004", `offset 0x${offset.toString(16)} is past the 4096-byte configuration space`, at(1)));
+    return;
+  }
+  if (size !== 1 && size !== 2 && size !== 4) {
+    ds.push(error("S005", `size ${size} is not 1, 2 or 4`, at(2)));
+    return;
+  }
+  if (op === "w") {
+    if (value >= 2 ** (size * 8)) {
+      ds.push(error("S006", `value 0x${value.toString(16)} does not fit ${size} byte${size > 1 ? "s" : ""}`, at(3)));
+      return;
+    }
+    out.push({ kind: "w", offset, size, value, line });
+  } else out.push({ kind: "r", offset, size, line });
 }
 
 const hex = (v: number, size: number) => "0x" + (v >>> 0).toString(16).padStart(size * 2, "0");
@@ -148,13 +151,10 @@ export function parseReplayScript(path: string, text: string, locate: Capability
   const ds: Diagnostic[] = [];
   const accesses: Access[] = [];
   let check = false;
-  const own: string[] = [];
-  const lines = text.split("\n");
-  lines.forEach((raw, i) => {
+  text.split("\n").forEach((raw, i) => {
     const line = i + 1;
     if (/^\s*#\s*(cfgvirt fuzz counterexample|cfgvirt:\s*check\b)/.test(raw)) check = true;
     const code = raw.replace(/#.*/, "").replace(/\r$/, "");
-    own.push(""); // keep line numbers for the own-syntax pass
     if (code.trim() === "") return;
     if (/vfio_pci_(read|write)_config/.test(code)) {
       const r = QEMU_READ.exec(code);
@@ -180,14 +180,7 @@ export function parseReplayScript(path: string, text: string, locate: Capability
     // Our own syntax: `r`/`w`, or any several-word line that is not a setpci command
     // (setpci operations carry `.`, `=` or `+`), so its mistakes get our messages.
     if (first === "r" || first === "w" || (words.length > 1 && first !== "setpci" && !/[.=+]/.test(first))) {
-      own[i] = raw;
-      try {
-        accesses.push(...parseAccessScript(path, own.join("\n")));
-      } catch (e) {
-        if (e instanceof CfgvirtError) ds.push(...e.diagnostics);
-        else throw e;
-      }
-      own[i] = "";
+      parseOwnLine(source, line, code, accesses, ds);
       return;
     }
     parseSetpciLine(source, line, code, locate, accesses, ds);
@@ -197,7 +190,7 @@ export function parseReplayScript(path: string, text: string, locate: Capability
 }
 
 function checkAccess(offset: number, size: number, value: number | undefined, at: ReturnType<typeof spanOfLine>): Diagnostic | undefined {
-  if (!Number.isSafeInteger(offset) || offset > 0xfff) return error("S004", `offset 0x${offset.toString(16)} is past the 4096-byte configuration space`, at);
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > 0xfff) return error("S004", `offset ${offset < 0 ? "-" : ""}0x${Math.abs(offset).toString(16)} is outside the 4096-byte configuration space`, at);
   if (size !== 1 && size !== 2 && size !== 4) return error("S005", `size ${size} is not 1, 2 or 4`, at);
   if (value !== undefined && value >= 2 ** (size * 8)) return error("S006", `value 0x${value.toString(16)} does not fit ${size} byte${size > 1 ? "s" : ""}`, at);
   return undefined;
@@ -210,8 +203,8 @@ function parseSetpciLine(source: SourceFile, line: number, code: string, locate:
   const tokens = [...code.matchAll(/\S+/g)].map((m) => ({ text: m[0], col: (m.index ?? 0) + 1 }));
   let k = 0;
   if (tokens[k]?.text === "setpci") k++;
-  // setpci's options; -s and -d take an argument (pciutils setpci(8)).
-  while (k < tokens.length && tokens[k].text.startsWith("-")) k += /^-[sdAHO]$/.test(tokens[k].text) ? 2 : 1;
+  // setpci's options; -s, -d, -A and -O take an argument (pciutils setpci(8)).
+  while (k < tokens.length && tokens[k].text.startsWith("-")) k += /^-[sdAO]$/.test(tokens[k].text) ? 2 : 1;
   if (k >= tokens.length) {
     ds.push(error("S008", "a setpci line with no register", spanOfLine(source, line, 1, code.length), "write e.g. `COMMAND.w=0x0547` or `CAP_EXP+8.w`"));
     return;

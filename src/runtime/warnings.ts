@@ -1,6 +1,7 @@
 // Warnings about one attached device: the device files that were given but do
 // not apply, the statements a more specific device file silently drops, the
 // capabilities no rule knows (hidden), and BAR sizes nobody gave (guessed).
+import { resolve } from "node:path";
 import { matchDevice } from "../compile/device.js";
 import type { CompiledRules } from "../compile/load.js";
 import { type Diagnostic, warning } from "../diag/diagnostic.js";
@@ -47,8 +48,9 @@ export function deviceWarnings(input: DeviceWarningInput): Diagnostic[] {
   const id = identityOf(host);
   const idText = `${hex(id.vendor, 4).slice(2)}:${hex(id.device, 4).slice(2)} class ${hex(id.classCode, 6)}`;
   const chosen = tables.policy;
-  const userFiles = input.userFiles.map((p) => p.replace(/^\.\//, ""));
-  const isUserFile = (d: A.Device) => userFiles.some((p) => d.span.source.path === p || d.span.source.path.endsWith("/" + p) || p.endsWith("/" + d.span.source.path));
+  // Diagnostics name files relative to the working directory; resolve both sides.
+  const userFiles = new Set(input.userFiles.map((p) => resolve(p)));
+  const isUserFile = (d: A.Device) => userFiles.has(resolve(d.span.source.path));
 
   compiled.devices.forEach((policy, i) => {
     const device = compiled.ruleSet.devices[i];

@@ -104,6 +104,13 @@ describe("QEMU vfio trace lines", () => {
     expect(fromTrace.out).toContain("r 0x3c 1 = 0x0b");
   });
 
+  it("a long trace parses in linear time", () => {
+    const lines = Array.from({ length: 50000 }, (_, i) => (i % 3 === 0 ? "r 0x04 2" : i % 3 === 1 ? "vfio_pci_read_config (x, @0x0, len=0x4) 0x0" : "COMMAND.w"));
+    const started = performance.now();
+    expect(parseReplayScript("long", lines.join("\n"), locate).accesses).toHaveLength(50000);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
   it("a malformed vfio line is an error at its position", () => {
     expect(() => parseReplayScript("t", "vfio_pci_read_config (x, @zz)", locate)).toThrow(/t:1:1: error\[S007\]/);
   });
@@ -131,5 +138,30 @@ describe("--check and fuzz counterexamples", () => {
     const r = await cli("replay", "--device", NVME, script);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/check: DISAGREEMENT at .*cex\.txt:4 \(r 0x3c 1\): read 0xf4 from the tables, 0x0b from the reference/);
+  });
+});
+
+describe("malformed replay scripts", () => {
+  // Tokens of all three syntaxes, glued at random: the parser answers with
+  // accesses in range, or with diagnostics that each name a line and column.
+  const TOKENS = ["r", "w", "0x04", "2", "4", "3", "0x1000", "0xffffffff", "#", "COMMAND", ".w", ".l", ".x", "=", "0547", ":", ",", "+8", "-80", "CAP_EXP", "CAP_MSI", "ECAP_AER", "CAP_ZZ",
+    "setpci", "-s", "01:00.0", "vfio_pci_read_config", "vfio_pci_write_config", "(0000:01:00.0,", "@0x4,", "len=0x2)", "0x2B)", "0x6", "(", ")", "-"];
+  it("parse to in-range accesses, or fail naming the line and column", async () => {
+    const fc = (await import("fast-check")).default;
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom(...TOKENS), fc.constantFrom(" ", "\n", "")), { maxLength: 40 }).map((t) => t.join("")), (text) => {
+        try {
+          for (const a of parseReplayScript("random.txt", text, locate).accesses) {
+            expect(a.offset >= 0 && a.offset <= 0xfff && [1, 2, 4].includes(a.size)).toBe(true);
+            if (a.kind === "w") expect(a.value >= 0 && a.value < 2 ** (a.size * 8)).toBe(true);
+          }
+        } catch (e) {
+          if (!(e instanceof CfgvirtError)) throw e;
+          for (const d of e.diagnostics) expect(d.span, d.message).toBeDefined();
+          expect(e.message).toMatch(/^random\.txt:\d+:\d+: error\[S\d{3}\]: /);
+        }
+      }),
+      { seed: 0x5e7, numRuns: 2000 },
+    );
   });
 });
