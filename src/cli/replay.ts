@@ -26,9 +26,8 @@ Runs SCRIPT, one guest access a line, in any mix of three forms:
   QEMU trace lines       vfio_pci_read_config (0000:01:00.0, @0x4, len=0x2) 0x547
                          vfio_pci_write_config (0000:01:00.0, @0x4, 0x547, len=0x2)
 SCRIPT - reads standard input. # starts a comment. Prints one line per read,
-e.g. \`r 0x04 2 = 0x0547\`. With
---host, then prints the host device's configuration space after the script, in
-the lspci -xxxx layout.
+e.g. \`r 0x04 2 = 0x0547\`. With --host, then prints the host device's
+configuration space after the script, in the lspci -xxxx layout.
 
 With --check, runs the reference interpreter (src/fuzz/reference.ts) beside the
 tables and stops at the first access where they disagree, exit status 1. A
