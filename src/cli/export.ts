@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
+import { docPath } from "../docs/paths.js";
 import { EXPORT_FORMATS, type ExportFormat, exportTables } from "../export/tables.js";
 import { type Command, UsageError } from "./command.js";
 import { openForVerb } from "./open.js";
@@ -34,7 +35,8 @@ ${deviceHelp}
     const { opened, stop } = openForVerb(values, io);
     if (stop !== undefined) return stop;
     const name = values.name ?? basename(opened.source.path).replace(/\.[^.]*$/, "");
-    const text = exportTables({ name, device: opened.source.path, tables: opened.tables }, format);
+    // Package paths print relative to the package, so the output does not depend on where it is installed.
+    const text = exportTables({ name, device: docPath(opened.source.path), tables: opened.tables }, format);
     if (values.out) {
       writeFileSync(values.out, text);
       io.err(`wrote ${values.out} (${Buffer.byteLength(text)} bytes)\n`);

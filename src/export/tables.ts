@@ -45,6 +45,7 @@ const SEMANTICS = [
   "         if (hook_bits & M): call hook[D] (1 + index in the hook list) with D and M.",
   "Other sizes and offsets outside 0..4095: reads all-ones, writes dropped; an access",
   "crossing a dword is split into byte accesses (bytes past 4095 read 0xff).",
+  "denied holds the bits no rule covers (default deny): only for logging dropped writes.",
 ];
 
 export function exportTables(input: ExportInput, format: ExportFormat): string {
