@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { diff, renderDiffHtml, renderDiffText } from "../docs/diff.js";
 import type { Command } from "./command.js";
+import { warningOptions } from "./warnings.js";
 import { EXIT, UsageError } from "./command.js";
 
 export const diffCommand: Command = {
@@ -33,7 +34,7 @@ A and B are either two devices or two rule sets:
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { html: { type: "string" }, json: { type: "boolean" }, "exit-code": { type: "boolean" } },
+      options: { html: { type: "string" }, json: { type: "boolean" }, "exit-code": { type: "boolean" }, ...warningOptions },
     });
     if (positionals.length !== 2) throw new UsageError(`expected two inputs A and B, got ${positionals.length}`);
     const result = diff(positionals[0], positionals[1]);

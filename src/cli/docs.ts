@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { buildDocs, renderHtml, renderMarkdown } from "../docs/generate.js";
 import { docPath } from "../docs/paths.js";
 import type { Command } from "./command.js";
+import { warningOptions } from "./warnings.js";
 import { UsageError } from "./command.js";
 
 export const docsCommand: Command = {
@@ -46,6 +47,7 @@ The committed docs/rules.md and docs/rules.html come from \`npm run docs\`.
         library: { type: "boolean" },
         name: { type: "string" },
         json: { type: "boolean" },
+        ...warningOptions,
       },
     });
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'; devices are given with --device FILE`);

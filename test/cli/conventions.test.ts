@@ -79,6 +79,14 @@ describe("exit statuses", () => {
     expect((await cli("diff", "/nonexistent/a.lspci", DEFAULT_EXAMPLE)).code).toBe(2);
   });
 
+  it("every verb accepts --deny-warnings", async () => {
+    expect((await cli("diff", DEFAULT_EXAMPLE, DEFAULT_EXAMPLE, "--deny-warnings")).code).toBe(0);
+    expect((await cli("docs", "--out", mkdtempSync(join(tmpdir(), "cfgvirt-docs-")), "--deny-warnings")).code).toBe(0);
+    for (const verb of ["view", "explain", "export", "compile"]) expect((await cli(verb, "--deny-warnings")).code, verb).toBe(0);
+    expect((await cli("fuzz", "--runs", "5", "--seed", "1", "--deny-warnings")).code).toBe(0);
+    expect((await cli("replay", tmpFile("dw.txt", "r 0 2\n"), "--deny-warnings")).code).toBe(0);
+  });
+
   it("--rules DIR reads every .rules file below DIR instead of failing with a raw EISDIR", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cfgvirt-rulesdir-"));
     const { writeFileSync } = await import("node:fs");
