@@ -17,3 +17,8 @@ export { openDevice, openSource, readDeviceSource, guestView, exampleDevices, ty
 export { standardHooks, type PlatformListener } from "./runtime/hooks.js";
 export { parseAccessScript, formatAccessScript, type Access } from "./runtime/script.js";
 export { buildImage } from "./compile/image.js";
+export { parseReplayScript, type ReplayScript, type CapabilityLocator } from "./runtime/script.js";
+export { ruleWarnings } from "./compile/warnings.js";
+export { deviceWarnings, type DeviceWarningInput } from "./runtime/warnings.js";
+export { lspciCapabilityName } from "./host/capability-names.js";
+export { exportTables, EXPORT_FORMATS, type ExportFormat, type ExportInput } from "./export/tables.js";

@@ -3,6 +3,8 @@
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Whether stderr may carry colour (a terminal, NO_COLOR unset). Absent: no colour. */
+  readonly color?: boolean;
 }
 
 export interface Command {
@@ -13,5 +15,8 @@ export interface Command {
   run(args: string[], io: Io): Promise<number> | number;
 }
 
-/** A usage mistake: printed with the verb's usage line, exit status 1. */
+/** A usage mistake: printed with the verb's usage line, exit status 2. */
 export class UsageError extends Error {}
+
+/** Exit statuses, as documented in `cfgvirt --help` and README. */
+export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;

@@ -1,12 +1,14 @@
 import { parseArgs } from "node:util";
 import { compileRules } from "../compile/load.js";
 import { templatesToJson } from "../compile/schema.js";
+import { ruleWarnings } from "../compile/warnings.js";
 import type { Command } from "./command.js";
+import { reportWarnings, warningHelp, warningOptions } from "./warnings.js";
 
 export const compileCommand: Command = {
   name: "compile",
   summary: "check rule files and print the compiled templates",
-  help: `usage: cfgvirt compile [RULES...] [--json] [--no-std]
+  help: `usage: cfgvirt compile [RULES...] [--json] [--no-std] [--deny-warnings]
 
 Compiles the standard library and the given rule files, reporting every error
 of a stage as path:line:col with the source line. With --json, prints the
@@ -15,10 +17,13 @@ line per layout and device file.
 
   --json      print the templates as JSON
   --no-std    compile only the given files, without the standard library
+${warningHelp}
 `,
   run(args, io) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, "no-std": { type: "boolean" } } });
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, "no-std": { type: "boolean" }, ...warningOptions } });
     const compiled = compileRules(positionals, { standard: !values["no-std"] });
+    const stop = reportWarnings(io, ruleWarnings(compiled), values["deny-warnings"]);
+    if (stop !== undefined) return stop;
     if (values.json) {
       io.out(JSON.stringify(templatesToJson(compiled.templates), null, 1) + "\n");
       return 0;

@@ -2,12 +2,13 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { diff, renderDiffHtml, renderDiffText } from "../docs/diff.js";
 import type { Command } from "./command.js";
-import { UsageError } from "./command.js";
+import { warningOptions } from "./warnings.js";
+import { EXIT, UsageError } from "./command.js";
 
 export const diffCommand: Command = {
   name: "diff",
   summary: "show every bit whose attribute or policy differs between two devices or two rule sets",
-  help: `usage: cfgvirt diff A B [--html FILE] [--exit-code]
+  help: `usage: cfgvirt diff A B [--html FILE] [--json]
 
 Compares what the virtualizer does to every bit and prints each bit whose
 spec attribute or guest policy differs, grouped by register, as
@@ -24,18 +25,21 @@ A and B are either two devices or two rule sets:
               is compiled with it, and its overrides and allow/hide apply
 
   --html FILE   also write the comparison as one self-contained HTML page
-  --exit-code   exit with status 1 when anything differs (as git diff does)
+  --json        print the comparison as JSON (groups of differing bits)
+  --exit-code   accepted for compatibility: diff always exits 1 when
+                anything differs, 0 when nothing does (as diff(1) does), and
+                2 on a usage or input error
 `,
   run(args, io) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { html: { type: "string" }, "exit-code": { type: "boolean" } },
+      options: { html: { type: "string" }, json: { type: "boolean" }, "exit-code": { type: "boolean" }, ...warningOptions },
     });
     if (positionals.length !== 2) throw new UsageError(`expected two inputs A and B, got ${positionals.length}`);
     const result = diff(positionals[0], positionals[1]);
-    io.out(renderDiffText(result));
+    io.out(values.json ? JSON.stringify(result, null, 2) + "\n" : renderDiffText(result));
     if (values.html) writeFileSync(values.html, renderDiffHtml(result));
-    return values["exit-code"] && result.bits > 0 ? 1 : 0;
+    return result.bits > 0 ? EXIT.findings : EXIT.ok;
   },
 };

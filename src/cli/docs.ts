@@ -4,12 +4,13 @@ import { parseArgs } from "node:util";
 import { buildDocs, renderHtml, renderMarkdown } from "../docs/generate.js";
 import { docPath } from "../docs/paths.js";
 import type { Command } from "./command.js";
+import { warningOptions } from "./warnings.js";
 import { UsageError } from "./command.js";
 
 export const docsCommand: Command = {
   name: "docs",
   summary: "generate coverage documentation (Markdown and one HTML page) from the rules",
-  help: `usage: cfgvirt docs --out DIR [--device FILE]... [--rules FILE]... [--library] [--name NAME]
+  help: `usage: cfgvirt docs --out DIR [--device FILE]... [--rules FILE]... [--library] [--name NAME] [--json]
 
 Documents what the virtualizer does to every bit, straight from the compiled
 rules. Without --device it documents the standard library: every header and
@@ -32,6 +33,8 @@ The committed docs/rules.md and docs/rules.html come from \`npm run docs\`.
   --library       with --device, document the standard library as well
   --name NAME     base name of the files (default: rules without --device,
                   devices with it)
+  --json          print a summary as JSON (files written, per device the
+                  bits where tables and rules disagree) instead of text
 `,
   run(args, io) {
     const { values, positionals } = parseArgs({
@@ -43,6 +46,8 @@ The committed docs/rules.md and docs/rules.html come from \`npm run docs\`.
         rules: { type: "string", multiple: true },
         library: { type: "boolean" },
         name: { type: "string" },
+        json: { type: "boolean" },
+        ...warningOptions,
       },
     });
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'; devices are given with --device FILE`);
@@ -54,10 +59,16 @@ The committed docs/rules.md and docs/rules.html come from \`npm run docs\`.
     const md = renderMarkdown(set);
     const html = renderHtml(set);
     mkdirSync(values.out, { recursive: true });
+    const written: { path: string; bytes: number }[] = [];
     for (const [file, text] of [[`${name}.md`, md], [`${name}.html`, html]] as const) {
       const path = join(values.out, file);
       writeFileSync(path, text);
-      io.out(`wrote ${docPath(path)} (${Buffer.byteLength(text)} bytes)\n`);
+      written.push({ path: docPath(path), bytes: Buffer.byteLength(text) });
+      if (!values.json) io.out(`wrote ${docPath(path)} (${Buffer.byteLength(text)} bytes)\n`);
+    }
+    if (values.json) {
+      const devices = set.devices.map((d) => ({ input: d.input, mismatches: d.mismatches.length }));
+      io.out(JSON.stringify({ files: written, devices }, null, 2) + "\n");
     }
     for (const d of set.devices) {
       if (d.mismatches.length) io.err(`cfgvirt docs: ${d.input}: the tables and the rules disagree on ${d.mismatches.length} bit(s); see the page\n`);

@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
 import type { FieldInfo } from "../compile/template.js";
-import { DEFAULT_EXAMPLE, openDevice } from "../open-device.js";
+import { lspciCapabilityName } from "../host/capability-names.js";
 import type { PlacedLayout } from "../runtime/attach.js";
 import { type Command, UsageError } from "./command.js";
-import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
+import { openForVerb } from "./open.js";
+import { deviceHelp, deviceOptions } from "./view.js";
 
 const hex = (n: number, w = 3) => "0x" + n.toString(16).padStart(w, "0");
 
@@ -16,13 +17,15 @@ function policyText(f: FieldInfo): string {
 export const explainCommand: Command = {
   name: "explain",
   summary: "show the effective rules for a device, per register and field, with their sources",
-  help: `usage: cfgvirt explain [--device FILE] [OFFSET] [--rules FILE]...
+  help: `usage: cfgvirt explain [--device FILE] [OFFSET] [--json] [--rules FILE]...
 
 Prints the rules in force for the device after every include, device file and
 override: each capability the host has (shown or hidden, and why), and for the
 shown ones every register and field with its attribute, policy, and the rule
 file and line it came from (and the override that changed it). With OFFSET
-(hex with 0x, or decimal), only the register holding that byte.
+(hex with 0x, or decimal), only the register holding that byte. Capabilities
+no rule describes are hidden and named as lspci names them. --json prints the
+same as one object (layouts, their fields, unknown capabilities).
 
 ${deviceHelp}
 `,
@@ -33,8 +36,10 @@ ${deviceHelp}
     if (offset !== undefined && !(Number.isInteger(offset) && offset >= 0 && offset <= 0xfff)) {
       throw new UsageError(`OFFSET '${positionals[0]}' is not a number in 0..0xfff`);
     }
-    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...parseBarOptions(values.bar) });
+    const { opened, stop } = openForVerb(values, io);
+    if (stop !== undefined) return stop;
     const { tables } = opened;
+    const json = { device: opened.source.path, policy: tables.policy.name, policySource: tables.policy.source, layouts: [] as object[], unknown: [] as object[], byte: undefined as string | undefined };
     const lines: string[] = [];
     lines.push(`device ${opened.source.path}: policy "${tables.policy.name}" (${tables.policy.source.path}:${tables.policy.source.line})`);
 
@@ -45,6 +50,8 @@ ${deviceHelp}
       lines.push("");
       lines.push(`${t.name} @ ${hex(p.offset)} (${t.kind}${t.kind === "header" ? "" : ` ID ${hex(t.id, t.kind === "extended" ? 4 : 2)}`}, ${p.size} bytes): ${p.visible ? p.reason : "HIDDEN: " + p.reason}`);
       lines.push(`  rules: ${t.source.path}:${t.source.line}${t.spec ? `; spec: ${t.spec}` : ""}`);
+      const fields: object[] = [];
+      json.layouts.push({ name: t.name, kind: t.kind, id: t.id, offset: p.offset, size: p.size, visible: p.visible, reason: p.reason, source: t.source, spec: t.spec, fields });
       if (!p.visible) continue;
       let lastRegister = "";
       for (const f of t.fields) {
@@ -57,6 +64,7 @@ ${deviceHelp}
         }
         const bits = f.hi === f.lo ? `[${f.lo}]` : `[${f.hi}:${f.lo}]`;
         const from = `${f.source.path}:${f.source.line}` + (f.overriddenBy ? ` (overridden at ${f.overriddenBy.path}:${f.overriddenBy.line})` : "");
+        fields.push({ offset: abs, register: f.register, width: f.width, hi: f.hi, lo: f.lo, field: f.field ?? null, attribute: f.attribute, policy: policyText(f), source: f.source, overriddenBy: f.overriddenBy ?? null });
         lines.push(`    ${bits.padEnd(8)} ${(f.field ?? "-").padEnd(26)} ${f.attribute.padEnd(6)} ${policyText(f).padEnd(26)} ${from}`);
       }
       if (t.rest) lines.push(`    rest     ${"".padEnd(26)} ${t.rest.attribute.padEnd(6)} ${t.rest.policy.padEnd(26)} ${t.rest.source.path}:${t.rest.source.line}`);
@@ -64,13 +72,20 @@ ${deviceHelp}
     for (const u of tables.unknown) {
       if (offset !== undefined && offset !== u.found.offset) continue;
       lines.push("");
-      lines.push(`${u.found.kind} ID ${hex(u.found.id, u.found.kind === "extended" ? 4 : 2)} @ ${hex(u.found.offset)}: HIDDEN: no rule describes it`);
+      const lspciName = lspciCapabilityName(u.found.kind, u.found.id);
+      json.unknown.push({ kind: u.found.kind, id: u.found.id, offset: u.found.offset, lspciName });
+      lines.push(`${u.found.kind} ID ${hex(u.found.id, u.found.kind === "extended" ? 4 : 2)} @ ${hex(u.found.offset)} (lspci: ${lspciName}): HIDDEN: no rule describes it`);
     }
     if (offset !== undefined) {
       const d = offset >> 2;
       const byteMask = 0xff << ((offset & 3) * 8);
-      if ((tables.denied[d] & byteMask) !== 0) lines.push(`\n${hex(offset)}: no rule covers this byte: reads 0, writes dropped (default deny)`);
-      else if ((tables.covered[d] & byteMask) === 0) lines.push(`\n${hex(offset)}: no rule covers this byte: ${tables.policy.permissive ? "passed through (permissive)" : "hidden"}`);
+      if ((tables.denied[d] & byteMask) !== 0) json.byte = "no rule covers this byte: reads 0, writes dropped (default deny)";
+      else if ((tables.covered[d] & byteMask) === 0) json.byte = `no rule covers this byte: ${tables.policy.permissive ? "passed through (permissive)" : "hidden"}`;
+      if (json.byte) lines.push(`\n${hex(offset)}: ${json.byte}`);
+    }
+    if (values.json) {
+      io.out(JSON.stringify(json, null, 2) + "\n");
+      return 0;
     }
     io.out(lines.join("\n") + "\n");
     return 0;

@@ -3,8 +3,10 @@ import { parseArgs } from "node:util";
 import { counterexampleScript, runCampaign } from "../fuzz/campaign.js";
 import { openPair } from "../fuzz/harness.js";
 import { DEFAULT_EXAMPLE } from "../open-device.js";
-import { type Command, UsageError } from "./command.js";
+import { type Command, EXIT, UsageError } from "./command.js";
+import { ruleFiles } from "./open.js";
 import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
+import { reportWarnings, warningsFor } from "./warnings.js";
 
 const positiveInt = (name: string, text: string, max = Number.MAX_SAFE_INTEGER): number => {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`${name} must be a whole number from 1 to ${max}, not '${text}'`);
@@ -14,7 +16,7 @@ const positiveInt = (name: string, text: string, max = Number.MAX_SAFE_INTEGER):
 export const fuzzCommand: Command = {
   name: "fuzz",
   summary: "fuzz a device: table runtime against the reference interpreter",
-  help: `usage: cfgvirt fuzz [--device FILE] [--runs N] [--seed S] [--length L] [--out SCRIPT] [--rules FILE]...
+  help: `usage: cfgvirt fuzz [--device FILE] [--runs N] [--seed S] [--length L] [--out SCRIPT] [--json] [--rules FILE]...
 
 Runs N random guest access sequences (reads and writes of 1, 2 and 4 bytes at
 any offset, biased towards the device's registers and capability boundaries)
@@ -25,8 +27,9 @@ bits the rules do not pass through must keep their value.
 
 Prints the seed (to run the same campaign again), the accesses made and the
 accesses per second. On a disagreement, prints the shrunk counterexample as an
-access script that \`cfgvirt replay --device FILE SCRIPT\` runs as it is, and
-exits with status 2. Progress goes to stderr.
+access script that \`cfgvirt replay --device FILE SCRIPT\` runs as it is (and
+checks against the reference again), and exits with status 1. Progress goes
+to stderr. --json prints the result as one object instead.
 
 ${deviceHelp}
   --runs N        access sequences to run (default 10000)
@@ -48,11 +51,19 @@ ${deviceHelp}
     else if (/^-?\d+$/.test(values.seed) && Math.abs(Number(values.seed)) < 2 ** 31) seed = Number(values.seed);
     else throw new UsageError(`--seed must be a 32-bit integer, not '${values.seed}'`);
     const device = values.device ?? DEFAULT_EXAMPLE;
-    const pair = openPair(device, { rules: values.rules, ...parseBarOptions(values.bar) });
+    const opts = { rules: ruleFiles(values.rules), ...parseBarOptions(values.bar) };
+    const pair = openPair(device, opts);
+    const stop = reportWarnings(io, warningsFor(pair.table, opts), values["deny-warnings"]);
+    if (stop !== undefined) return stop;
 
-    io.out(`device: ${device}\nseed: ${seed}\n`);
     const sized = pair.table.tables.bars.filter((b) => b.size > 0);
-    io.out(`bars: ${sized.map((b) => `${b.index === 6 ? "rom" : b.index}=${b.size}`).join(" ") || "none"}\n`);
+    if (!values.json) {
+      io.out(`device: ${device}
+seed: ${seed}
+`);
+      io.out(`bars: ${sized.map((b) => `${b.index === 6 ? "rom" : b.index}=${b.size}`).join(" ") || "none"}
+`);
+    }
     const tty = (process.stderr as { isTTY?: boolean }).isTTY === true;
     let lastTenth = -1;
     const started = performance.now();
@@ -71,6 +82,16 @@ ${deviceHelp}
     const result = runCampaign(pair, { runs, seed, maxLength, progress });
     if (tty) io.err("\n");
     const rate = result.accesses / Math.max(1e-6, result.seconds);
+    if (values.json) {
+      const script = result.failure ? counterexampleScript(result, device) : undefined;
+      if (script && values.out) writeFileSync(values.out, script);
+      io.out(JSON.stringify({
+        device, seed, runs: result.runs, accesses: result.accesses, accessesPerSecond: Math.round(rate),
+        agree: !result.failure,
+        failure: result.failure ? { message: result.failure.mismatch.message, shrinks: result.failure.shrinks, path: result.failure.path, script } : null,
+      }, null, 2) + "\n");
+      return result.failure ? EXIT.findings : EXIT.ok;
+    }
     io.out(`runs: ${result.runs}\naccesses: ${result.accesses} (table runtime and reference each)\n`);
     io.out(`accesses/second: ${Math.round(rate)} (${fmtRate(rate * 60)} a minute)\n`);
     if (!result.failure) {
@@ -80,7 +101,7 @@ ${deviceHelp}
     const script = counterexampleScript(result, device);
     io.out(`result: DISAGREEMENT after ${result.failure.shrinks} shrinks\n${result.failure.mismatch.message}\n\ncounterexample (cfgvirt replay --device ${device} SCRIPT):\n${script}`);
     if (values.out) writeFileSync(values.out, script);
-    return 2;
+    return EXIT.findings;
   },
 };
 

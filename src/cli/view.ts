@@ -1,20 +1,27 @@
 import { parseArgs } from "node:util";
 import { formatLspciDump } from "../host/dump.js";
-import { DEFAULT_EXAMPLE, guestView, openDevice } from "../open-device.js";
+import { lspciCapabilityName } from "../host/capability-names.js";
+import { guestView } from "../open-device.js";
 import type { Command } from "./command.js";
 import { UsageError } from "./command.js";
+import { openForVerb } from "./open.js";
+import { warningHelp, warningOptions } from "./warnings.js";
 
 export const deviceOptions = {
   device: { type: "string" },
   rules: { type: "string", multiple: true },
   bar: { type: "string", multiple: true },
+  json: { type: "boolean" },
+  ...warningOptions,
 } as const;
 
 export const deviceHelp = `  --device FILE   an lspci -x/-xxx/-xxxx dump, a binary config file, or a rule
                   file with an \`image\` (default: the example NIC, examples/nic.rules)
   --rules FILE    extra rule or device files (repeatable); the standard library is always loaded
   --bar N=SIZE    BAR N's size, e.g. 0=128K (repeatable; N=rom for the ROM). Without it:
-                  the device file's size, else the alignment of the programmed address`;
+                  the device file's size, else the alignment of the programmed address
+  --json          print the result as JSON
+${warningHelp}`;
 
 const UNIT: Record<string, number> = { "": 1, K: 1 << 10, M: 1 << 20, G: 2 ** 30 };
 
@@ -35,12 +42,12 @@ export function parseBarOptions(specs: readonly string[] | undefined): { barSize
 export const viewCommand: Command = {
   name: "view",
   summary: "print the guest's view of a device's configuration space",
-  help: `usage: cfgvirt view [--device FILE] [--format lspci|json] [--rules FILE]...
+  help: `usage: cfgvirt view [--device FILE] [--format lspci|json] [--json] [--rules FILE]...
 
 Prints what a guest sees when it reads every byte of the device's configuration
 space through the rules. --format lspci (the default) writes the lspci -xxxx
 layout, which \`lspci -F FILE -vvv\` decodes; --format json adds which
-capabilities are shown or hidden and why.
+capabilities are shown or hidden and why (--json is --format json).
 
 ${deviceHelp}
   --format F      lspci (default) or json
@@ -48,9 +55,10 @@ ${deviceHelp}
   run(args, io) {
     const { values } = parseArgs({ args, options: { ...deviceOptions, format: { type: "string", default: "lspci" } } });
     if (values.format !== "lspci" && values.format !== "json") throw new UsageError(`--format must be lspci or json, not '${values.format}'`);
-    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...parseBarOptions(values.bar) });
+    const { opened, stop } = openForVerb(values, io);
+    if (stop !== undefined) return stop;
     const bytes = guestView(opened.device, opened.host.size);
-    if (values.format === "lspci") {
+    if (values.format === "lspci" && !values.json) {
       io.out(formatLspciDump(bytes, opened.source.title));
       return 0;
     }
@@ -70,7 +78,7 @@ ${deviceHelp}
             visible: p.visible,
             reason: p.reason,
           })),
-          unknown: t.unknown.map((u) => ({ kind: u.found.kind, id: u.found.id, offset: u.found.offset })),
+          unknown: t.unknown.map((u) => ({ kind: u.found.kind, id: u.found.id, offset: u.found.offset, lspciName: lspciCapabilityName(u.found.kind, u.found.id) })),
           bars: t.bars.map((b) => ({ index: b.index, kind: b.kind, size: b.size })),
           notes: t.notes,
           config: Buffer.from(bytes).toString("hex"),

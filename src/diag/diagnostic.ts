@@ -75,6 +75,26 @@ export function error(code: string, message: string, span?: Span, help?: string)
   return { code, severity: "error", message, span, help };
 }
 
+/**
+ * A warning: the input is accepted, but probably not what was meant (a device
+ * file that matches nothing, a guessed BAR size). Printed on stderr with
+ * `warning[W...]`; `--deny-warnings` turns every warning into an error.
+ */
+export function warning(code: string, message: string, span?: Span, help?: string): Diagnostic {
+  return { code, severity: "warning", message, span, help };
+}
+
+/** The same diagnostics with every warning made an error (`--deny-warnings`). */
+export function denyWarnings(ds: readonly Diagnostic[]): Diagnostic[] {
+  return ds.map((d) => (d.severity === "warning" ? { ...d, severity: "error" } : d));
+}
+
+/** The closing count, e.g. `2 warnings emitted`; empty when there are none. */
+export function warningSummary(ds: readonly Diagnostic[]): string {
+  const n = ds.filter((d) => d.severity === "warning").length;
+  return n === 0 ? "" : `${n} warning${n === 1 ? "" : "s"} emitted`;
+}
+
 /** Render one diagnostic in the `path:line:col: error[CODE]: message` shape. */
 export function formatDiagnostic(d: Diagnostic): string {
   const lines: string[] = [];

@@ -9,25 +9,25 @@ describe("command line", () => {
     expect(r.out).toMatch(new RegExp(`^usage: cfgvirt ${name}`));
   });
 
-  it("no verb prints the overview and exits 1; --help exits 0", async () => {
+  it("no verb prints the overview and exits 2; --help exits 0", async () => {
     const none = await cli();
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(2);
     for (const c of commands) expect(none.out).toContain(c.name);
     expect((await cli("--help")).code).toBe(0);
   });
 
-  it("an unknown verb or option is a usage error with exit status 1", async () => {
+  it("an unknown verb or option is a usage error with exit status 2", async () => {
     const r = await cli("frobnicate");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toContain("unknown verb 'frobnicate'");
     const o = await cli("view", "--nonsense");
-    expect(o.code).toBe(1);
+    expect(o.code).toBe(2);
     expect(o.err).toMatch(/Unknown option '--nonsense'[\s\S]*usage: cfgvirt view/);
   });
 
-  it("a missing input file is an input error with exit status 1", async () => {
+  it("a missing input file is an input error with exit status 2", async () => {
     const r = await cli("view", "--device", "/nonexistent/dump.lspci");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/no such file/i);
   });
 

@@ -25,10 +25,10 @@ describe("cfgvirt docs", () => {
   it("has help, and rejects a missing --out or a positional argument", async () => {
     expect((await cli("docs", "--help")).out).toMatch(/^usage: cfgvirt docs --out DIR/);
     const noOut = await cli("docs");
-    expect(noOut.code).toBe(1);
+    expect(noOut.code).toBe(2);
     expect(noOut.err).toContain("--out DIR is required");
     const positional = await cli("docs", "--out", "x", FIXTURE);
-    expect(positional.code).toBe(1);
+    expect(positional.code).toBe(2);
     expect(positional.err).toContain("devices are given with --device FILE");
   });
 

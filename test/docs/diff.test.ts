@@ -93,7 +93,7 @@ describe("diff of two devices", () => {
 
   it("refuses to compare a device with a rule set", async () => {
     const r = await cli("diff", rulesDir, EXAMPLE_NIC);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toContain("error[E119]: cannot compare a rule set");
   });
 });

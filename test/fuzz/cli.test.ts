@@ -30,7 +30,7 @@ it("the same seed runs the same campaign", async () => {
 
 it.each([["--runs", "0"], ["--runs", "x"], ["--seed", "1.5"], ["--length", "-3"]])("refuses %s %s", async (flag, value) => {
   const r = await cli("fuzz", flag, value);
-  expect(r.code).toBe(1);
+  expect(r.code).toBe(2);
   expect(r.err).toMatch(new RegExp(flag));
 });
 

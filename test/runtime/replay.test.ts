@@ -73,16 +73,16 @@ describe("replay output and script errors", () => {
 
   it("names the line and column of a bad access", async () => {
     const r = await cli("replay", script("bad.txt", "r 0x00 2\nw 0x04 3 0x1\nx 1 2\nr 0x1000 4\n"));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toContain("bad.txt:2:8: error[S005]: size 3 is not 1, 2 or 4");
     expect(r.err).toContain("bad.txt:3:1: error[S001]: unknown access `x`");
     expect(r.err).toContain("bad.txt:4:3: error[S004]: offset 0x1000 is past the 4096-byte configuration space");
     expect(r.err).toContain("2 | w 0x04 3 0x1");
   });
 
-  it("a missing script is a usage error with exit status 1", async () => {
+  it("a missing script is a usage error with exit status 2", async () => {
     const r = await cli("replay");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/missing SCRIPT/);
   });
 });

@@ -1,0 +1,27 @@
+// Open the device a verb names (--device, --rules, --bar) and report the
+// warnings about it before the verb prints anything.
+import { statSync } from "node:fs";
+import { rulesFilesIn } from "../compile/load.js";
+import { DEFAULT_EXAMPLE, type OpenedDevice, type OpenOptions, openDevice } from "../open-device.js";
+import type { Io } from "./command.js";
+import { parseBarOptions } from "./view.js";
+import { reportWarnings, warningsFor } from "./warnings.js";
+
+export interface DeviceArgs {
+  readonly device?: string;
+  readonly rules?: string[];
+  readonly bar?: string[];
+  readonly "deny-warnings"?: boolean;
+}
+
+/** `--rules` values: a directory stands for every .rules file below it. */
+export function ruleFiles(paths: readonly string[] | undefined): string[] | undefined {
+  return paths?.flatMap((p) => (statSync(p, { throwIfNoEntry: false })?.isDirectory() ? rulesFilesIn(p) : [p]));
+}
+
+/** `stop` is the exit status when denied warnings end the run. */
+export function openForVerb(values: DeviceArgs, io: Io, extra: OpenOptions = {}): { opened: OpenedDevice; stop: number | undefined } {
+  const opts = { rules: ruleFiles(values.rules), ...parseBarOptions(values.bar), ...extra };
+  const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, opts);
+  return { opened, stop: reportWarnings(io, warningsFor(opened, opts), values["deny-warnings"]) };
+}

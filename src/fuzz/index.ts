@@ -1,0 +1,7 @@
+// The fuzz harness's public surface (package export `cfgvirt/fuzz`): the
+// reference interpreter, the differential harness, and campaigns.
+export { ReferenceDevice, type ReferenceOptions, type BitRule } from "./reference.js";
+export { openPair, openPairFromSource, runPair, resetPair, compareState, checkInvariants, type DevicePair, type PairOptions, type GuestAccess, type Mismatch } from "./harness.js";
+export { runCampaign, counterexampleScript, type CampaignOptions, type CampaignResult } from "./campaign.js";
+export { accessProfile, accessSequence, hostMutations, applyMutations, type AccessProfile } from "./arbitraries.js";
+export { devicePolicies } from "./policies.js";

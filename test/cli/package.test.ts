@@ -1,0 +1,170 @@
+// The installed package: `npm pack`, install the tarball into a temporary
+// prefix as a user would (`npm install -g --prefix P`, dependencies from the
+// registry), then run every verb from an unrelated directory.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { commands } from "../../src/cli/main.js";
+import { packageRoot } from "../../src/paths.js";
+import { decode, haveLspci } from "../helpers/lspci.js";
+
+const work = mkdtempSync(join(tmpdir(), "cfgvirt-pkg-"));
+const prefix = join(work, "prefix");
+const elsewhere = mkdtempSync(join(tmpdir(), "cfgvirt-elsewhere-"));
+let tarball = "";
+let files: string[] = [];
+let installError = "";
+
+beforeAll(() => {
+  const packed = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: packageRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
+  tarball = join(work, packed[0].filename);
+  files = packed[0].files.map((f) => f.path);
+  const r = spawnSync("npm", ["install", "-g", "--prefix", prefix, "--no-audit", "--no-fund", tarball], { cwd: elsewhere, encoding: "utf8" });
+  if (r.status !== 0) installError = r.stderr;
+}, 300_000);
+
+const bin = () => join(prefix, "bin", "cfgvirt");
+function cfgvirt(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(bin(), args, { cwd: elsewhere, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("the packed tarball", () => {
+  it("holds dist, grammar, rules, examples, README and LICENSE, and no tests, sources or CI files", () => {
+    expect(files).toContain("LICENSE");
+    expect(files).toContain("README.md");
+    expect(files).toContain("package.json");
+    expect(files).toContain("grammar/cfgvirt.ohm");
+    expect(files).toContain("dist/src/cli.js");
+    expect(files).toContain("dist/src/index.d.ts");
+    expect(files).toContain("dist/src/platform/index.d.ts");
+    expect(files).toContain("dist/src/fuzz/index.d.ts");
+    expect(files.some((f) => f.startsWith("rules/"))).toBe(true);
+    expect(files.some((f) => f.startsWith("examples/"))).toBe(true);
+    const stray = files.filter((f) => !/^(dist\/src\/|grammar\/|rules\/|examples\/|README\.md$|LICENSE$|package\.json$)/.test(f));
+    expect(stray).toEqual([]);
+    expect(files.some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toBe(false);
+  });
+
+  it("lists as runtime dependencies every package the built code imports", () => {
+    const pkg = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const imported = new Set<string>();
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (p.endsWith(".js")) for (const m of readFileSync(p, "utf8").matchAll(/^\s*(?:import|export)\b[^"\n]*from "([^".][^"]*)"|import\("([^".][^"]*)"\)/gm)) {
+          const spec = m[1] ?? m[2];
+          if (!spec.startsWith("node:")) imported.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
+        }
+      }
+    };
+    walk(join(prefix, "lib", "node_modules", "cfgvirt", "dist", "src"));
+    expect(imported).toContain("ohm-js");
+    expect(imported).toContain("fast-check");
+    for (const name of imported) expect(Object.keys(pkg.dependencies), name).toContain(name);
+  });
+});
+
+describe("the installed package, run from an unrelated directory", () => {
+  it("installs", () => {
+    expect(installError).toBe("");
+    expect(existsSync(bin())).toBe(true);
+  });
+
+  it("--help lists every verb and --version prints the package's version", () => {
+    const h = cfgvirt("--help");
+    expect(h.code).toBe(0);
+    for (const c of commands) expect(h.out).toContain(c.name);
+    const v = cfgvirt("--version");
+    expect(v.out.trim()).toBe(`cfgvirt ${JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")).version}`);
+  });
+
+  it.each(commands.map((c) => [c.name]))("%s --help", (name) => {
+    const r = cfgvirt(name, "--help");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^usage: cfgvirt ${name}`));
+  });
+
+  it("view prints a dump lspci decodes", () => {
+    const r = cfgvirt("view");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^00: 86 80 d3 10/m);
+    if (haveLspci) expect(decode(r.out).capabilities.map((c) => c.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^MSI-X/)]));
+  });
+
+  it("compile, explain, export, replay, diff, docs and fuzz work", () => {
+    const compile = cfgvirt("compile");
+    expect(compile.code).toBe(0);
+    expect(compile.out).toMatch(/^capability +msi +id 0x05/m);
+
+    const explain = cfgvirt("explain", "0x04");
+    expect(explain.code).toBe(0);
+    expect(explain.out).toMatch(/0x004 command u16/);
+
+    const exported = cfgvirt("export", "--format", "json");
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.out).masks.hwRead).toHaveLength(1024);
+
+    const script = join(elsewhere, "s.txt");
+    writeFileSync(script, "COMMAND.w\nr 0x00 2\n");
+    const replay = cfgvirt("replay", script, "--check");
+    expect(replay.code).toBe(0);
+    expect(replay.out).toMatch(/^r 0x00 2 = 0x8086$/m);
+    expect(replay.out).toMatch(/agree/);
+
+    const nvme = join(prefix, "lib", "node_modules", "cfgvirt", "examples", "nvme.rules");
+    const diff = cfgvirt("diff", join(prefix, "lib", "node_modules", "cfgvirt", "examples", "nic.rules"), nvme);
+    expect(diff.code).toBe(1);
+    expect(diff.out.length).toBeGreaterThan(0);
+
+    const docs = cfgvirt("docs", "--out", join(elsewhere, "site"));
+    expect(docs.code).toBe(0);
+    expect(readFileSync(join(elsewhere, "site", "rules.html"), "utf8")).toMatch(/^<!DOCTYPE html>/);
+
+    const fuzz = cfgvirt("fuzz", "--runs", "50", "--seed", "1");
+    expect(fuzz.code).toBe(0);
+    expect(fuzz.out).toMatch(/agree/);
+  }, 120_000);
+
+  it("the library, the platform and the fuzz harness import, with type declarations", () => {
+    const lib = join(prefix, "lib", "node_modules");
+    writeFileSync(join(elsewhere, "package.json"), JSON.stringify({ type: "module" }));
+    const probe = join(elsewhere, "probe.mjs");
+    writeFileSync(probe, [
+      `import * as lib from "cfgvirt"; import * as platform from "cfgvirt/platform"; import * as fuzz from "cfgvirt/fuzz";`,
+      `const pair = fuzz.openPair(lib.exampleDevices()[0]);`,
+      `console.log(typeof lib.compileRules, typeof platform.Machine, typeof fuzz.runCampaign, fuzz.runPair(pair, [{ kind: "r", offset: 0, size: 4 }]) === undefined);`,
+    ].join("\n"));
+    const r = spawnSync(process.execPath, [probe], { cwd: elsewhere, encoding: "utf8", env: { ...process.env, NODE_PATH: lib } });
+    // ESM ignores NODE_PATH: link the installed package where Node looks for it.
+    if (r.status !== 0) {
+      execFileSync("mkdir", ["-p", join(elsewhere, "node_modules")]);
+      execFileSync("ln", ["-sfn", join(lib, "cfgvirt"), join(elsewhere, "node_modules", "cfgvirt")]);
+    }
+    const again = spawnSync(process.execPath, [probe], { cwd: elsewhere, encoding: "utf8" });
+    expect(again.stderr).toBe("");
+    expect(again.stdout.trim()).toBe("function function function true");
+    for (const sub of ["dist/src/index.d.ts", "dist/src/platform/index.d.ts", "dist/src/fuzz/index.d.ts"]) expect(existsSync(join(lib, "cfgvirt", sub)), sub).toBe(true);
+
+    // A TypeScript consumer resolves the three entry points' types through `exports`.
+    writeFileSync(join(elsewhere, "consumer.ts"), [
+      `import { compileRules, type DeviceTables } from "cfgvirt";`,
+      `import { Machine } from "cfgvirt/platform";`,
+      `import { runCampaign, type CampaignResult } from "cfgvirt/fuzz";`,
+      `const n: number = compileRules().templates.length;`,
+      `const t: DeviceTables | undefined = undefined;`,
+      `const r: ((...a: Parameters<typeof runCampaign>) => CampaignResult) = runCampaign;`,
+      `export const used = [n, t, r, Machine];`,
+    ].join("\n"));
+    writeFileSync(join(elsewhere, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, types: [], skipLibCheck: false }, files: ["consumer.ts"] }));
+    const tsc = spawnSync(process.execPath, [join(packageRoot, "node_modules", "typescript", "bin", "tsc"), "-p", elsewhere], { cwd: elsewhere, encoding: "utf8" });
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
+  }, 60_000);
+});
