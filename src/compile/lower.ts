@@ -342,7 +342,8 @@ export function lowerLayout(
 export function lowerBits(m: number, attribute: A.Attribute, policy: A.Policy, lowBit: number): PieceMasks & { init: InitPart | undefined } {
   const cls = writeClass(attribute);
   const writes = cls === "write" || cls === "w1c";
-  const passedWrite = policy.kind === "pass" && writes;
+  // pass(read): read from the hardware, never written by the guest.
+  const passedWrite = policy.kind === "pass" && writes && policy.readOnly !== true;
   const virtual = policy.kind !== "pass";
   const u = (x: number) => x >>> 0;
   let init: InitPart | undefined;
@@ -394,7 +395,7 @@ function policyDetail(p: A.Policy): string {
   const init = (i: A.InitValue) => (i.kind === "hw" ? "hw" : i.kind === "const" ? `0x${i.value.toString(16)}` : i.link);
   switch (p.kind) {
     case "pass":
-      return "";
+      return p.readOnly ? "read" : "";
     case "emulate":
       return init(p.init);
     case "hide":

@@ -196,7 +196,7 @@ export function layoutIdent(t: Pick<Template, "kind" | "id">): string {
 export function policyText(policy: PolicyKind, detail: string): string {
   switch (policy) {
     case "pass":
-      return "pass";
+      return detail === "read" ? "pass(read)" : "pass";
     case "emulate":
       return `emulate(${detail})`;
     case "hide":

@@ -74,7 +74,9 @@ function ruleFor(what: string, attribute: A.Attribute, policy: A.Policy): BitRul
   const b = behaviourOf(attribute);
   const writes = b === "write" || b === "w1c";
   if (policy.kind === "pass") {
-    return { what, view: "pass", guestWrite: "ignore", toHardware: writes, zeroOnHardwareWrite: !writes && b === "rsvdz", hidden: false, hook: undefined };
+    // pass(read): the guest's writes never reach these bits; a write-back of the dword leaves them (0 to an RW1C bit).
+    const toHardware = writes && policy.readOnly !== true;
+    return { what, view: "pass", guestWrite: "ignore", toHardware, zeroOnHardwareWrite: (!writes && b === "rsvdz") || (!toHardware && b === "w1c"), hidden: false, hook: undefined };
   }
   const emulated = policy.kind === "emulate" || policy.kind === "trap";
   return {

@@ -30,7 +30,7 @@ export type InitValue =
   | { readonly kind: "link"; readonly link: string };
 
 export type Policy =
-  | (Node & { readonly kind: "pass" })
+  | (Node & { readonly kind: "pass"; readonly readOnly?: true })
   | (Node & { readonly kind: "emulate"; readonly init: InitValue })
   | (Node & { readonly kind: "hide"; readonly value: number })
   | (Node & { readonly kind: "trap"; readonly hook: Ident; readonly init: InitValue });

@@ -207,8 +207,8 @@ const ACTIONS: ohm.ActionDict<unknown> = {
     const l = optional(lo, (n) => (n.ast() as A.NumberLit).value);
     return [h, l ?? h];
   },
-  PolicyPass(_kw) {
-    return { kind: "pass", span: span(this) };
+  PolicyPass(_kw, _o, read, _c) {
+    return { kind: "pass", ...(read.numChildren > 0 ? { readOnly: true } : {}), span: span(this) };
   },
   PolicyEmulate(_kw, _o, init, _c) {
     return { kind: "emulate", init: optional(init, (n) => n.ast()) ?? { kind: "hw" }, span: span(this) };

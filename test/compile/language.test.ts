@@ -128,3 +128,17 @@ capability c id 0x09 {
     expect(u.doc).toBeUndefined();
   });
 });
+
+describe("pass(read)", () => {
+  it("reads the hardware and drops the guest's writes; a write-back leaves an RW1C bit alone", () => {
+    const t = compile("capability c id 0x09 {\n  register s @ 0x02 u16 { [0] live RW1C pass(read); [1] clears RW1C pass; [2] setting RW pass(read); [15:3] - RsvdP hide }\n}\n").templatesByName.get("c")!;
+    const m = t.pieces.find((p) => p.register === "s")!.masks;
+    const bit = (b: number) => (1 << (16 + b)) >>> 0;
+    expect(m.hwRead & bit(0)).toBe(bit(0));
+    expect(m.hwWrite & (bit(0) | bit(2))).toBe(0);
+    expect(m.hwWrite & bit(1)).toBe(bit(1));
+    expect(m.preserve & bit(0)).toBe(0); // RW1C: written back as 0, so never cleared
+    expect(m.preserve & bit(2)).toBe(bit(2)); // RW: written back as the hardware holds it
+    expect(t.fields.find((f) => f.field === "live")).toMatchObject({ policy: "pass", detail: "read" });
+  });
+});
