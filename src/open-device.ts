@@ -98,13 +98,14 @@ export interface OpenOptions extends AttachOptions {
 export function openSource(source: DeviceSource, opts: OpenOptions = {}): OpenedDevice {
   const host = new SimulatedDevice(source.bytes);
   if (!opts.allowBridge) assertPassThroughable(host, source.path);
-  const attachOpts = {
-    ...opts,
-    barSizes: Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? source.barSizes[i]),
-    romSize: opts.romSize ?? source.romSize,
-  };
+  // An example image's `bar`/`rom` sizes are sizes its input carries.
+  const imageSizes = source.barSizes.some((s) => s !== undefined) || source.romSize !== undefined
+    ? { bars: source.barSizes, rom: source.romSize, source: `image in ${source.path}` }
+    : undefined;
+  const attachOpts = { ...opts, inputSizes: opts.inputSizes ?? imageSizes };
   const pf = opts.physicalFunction;
-  const seen: HostDevice = pf ? virtualFunctionHost(host, new SimulatedDevice(pf.source.bytes), { index: pf.index, barSizes: attachOpts.barSizes }) : host;
+  const vfBarSizes = Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? attachOpts.inputSizes?.bars[i]);
+  const seen: HostDevice = pf ? virtualFunctionHost(host, new SimulatedDevice(pf.source.bytes), { index: pf.index, barSizes: vfBarSizes }) : host;
   const tables = opts.tableCache ? opts.tableCache.attach(source.compiled, seen, attachOpts) : attach(source.compiled, seen, attachOpts);
   host.setBehaviour(tables.hardware);
   const onHook = opts.onHook ?? standardHooks({ vpd: source.vpd, listener: opts.listener });

@@ -66,6 +66,9 @@ ${deviceHelp}
       lines.push("");
       lines.push(`${u.found.kind} ID ${hex(u.found.id, u.found.kind === "extended" ? 4 : 2)} @ ${hex(u.found.offset)}: HIDDEN: no rule describes it`);
     }
+    const bars = tables.bars.filter((b) => b.size > 0 && (offset === undefined || (offset >= 0x10 && offset < 0x28) || offset === 0x30));
+    if (bars.length > 0) lines.push("", "BAR sizes (from: option, device-file, input, resizable-bar or guess):");
+    for (const b of bars) lines.push(`  ${b.index === 6 ? "ROM  " : `BAR ${b.index}`} ${b.kind.padEnd(5)} ${String(b.size).padStart(12)} bytes  from ${b.source}`);
     if (offset !== undefined) {
       const d = offset >> 2;
       const byteMask = 0xff << ((offset & 3) * 8);

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { formatLspciDump } from "../host/dump.js";
 import { DEFAULT_EXAMPLE, guestView, openDevice } from "../open-device.js";
+import { guessWarnings } from "../runtime/bar-sizes.js";
 import type { Command } from "./command.js";
 import { UsageError } from "./command.js";
 
@@ -14,7 +15,8 @@ export const deviceHelp = `  --device FILE   an lspci -x/-xxx/-xxxx dump, a bina
                   file with an \`image\` (default: the example NIC, examples/nic.rules)
   --rules FILE    extra rule or device files (repeatable); the standard library is always loaded
   --bar N=SIZE    BAR N's size, e.g. 0=128K (repeatable; N=rom for the ROM). Without it:
-                  the device file's size, else the alignment of the programmed address`;
+                  the device file's, the input's, a Resizable BAR's current size, else
+                  a guess from the address alignment (capped; warned on stderr)`;
 
 const UNIT: Record<string, number> = { "": 1, K: 1 << 10, M: 1 << 20, G: 2 ** 30 };
 
@@ -50,6 +52,7 @@ ${deviceHelp}
     if (values.format !== "lspci" && values.format !== "json") throw new UsageError(`--format must be lspci or json, not '${values.format}'`);
     const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...parseBarOptions(values.bar) });
     const bytes = guestView(opened.device, opened.host.size);
+    for (const w of guessWarnings(opened.tables.bars)) io.err(`warning: ${w}\n`);
     if (values.format === "lspci") {
       io.out(formatLspciDump(bytes, opened.source.title));
       return 0;
@@ -71,7 +74,7 @@ ${deviceHelp}
             reason: p.reason,
           })),
           unknown: t.unknown.map((u) => ({ kind: u.found.kind, id: u.found.id, offset: u.found.offset })),
-          bars: t.bars.map((b) => ({ index: b.index, kind: b.kind, size: b.size })),
+          bars: t.bars.map((b) => ({ index: b.index, kind: b.kind, size: b.size, sizeFrom: b.source })),
           notes: t.notes,
           config: Buffer.from(bytes).toString("hex"),
         },
