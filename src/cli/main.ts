@@ -7,10 +7,12 @@ import { diffCommand } from "./diff.js";
 import { docsCommand } from "./docs.js";
 import { explainCommand } from "./explain.js";
 import { fuzzCommand } from "./fuzz.js";
+import { qemuCommand } from "./qemu.js";
 import { replayCommand } from "./replay.js";
+import { serveCommand } from "./serve.js";
 import { viewCommand } from "./view.js";
 
-export const commands: readonly Command[] = [viewCommand, replayCommand, compileCommand, explainCommand, docsCommand, diffCommand, fuzzCommand];
+export const commands: readonly Command[] = [viewCommand, replayCommand, compileCommand, explainCommand, docsCommand, diffCommand, fuzzCommand, serveCommand, qemuCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
