@@ -116,7 +116,7 @@ export class BarModel {
       const o = offset - m.tableOffset;
       const word = o >> 2;
       // Vector Control: only bit 0 (Mask) is writable; the rest is reserved.
-      const writable = (word & 3) === 3 ? 0x1 : 0xff;
+      const writable = (word & 3) !== 3 ? 0xff : (o & 3) === 0 ? 0x1 : 0;
       const shift = (o & 3) * 8;
       const keep = this.table[word] & ~((writable << shift) >>> 0);
       this.table[word] = (keep | ((byte & writable) << shift)) >>> 0;
