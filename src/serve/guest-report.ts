@@ -89,6 +89,9 @@ export function deviceReport(index: number, opened: OpenedDevice, session: Proxy
   const bars: AssignedBar[] = [];
   for (const [i, r] of (fn?.resources ?? []).entries()) {
     if (i > 6 || r.end === 0n) continue;
+    // IORESOURCE_ROM_SHADOW: Linux's x86 video fixup points the boot VGA
+    // device's ROM at the legacy shadow (0xC0000, 128 KiB), not at its ROM BAR.
+    if (i === 6 && (r.flags & 0x2n) !== 0n) continue;
     const bar = opened.tables.bars.find((b) => b.index === i);
     bars.push({ index: i, start: r.start, size: r.end - r.start + 1n, io: (r.flags & 0x100n) !== 0n, runtime: bar && { kind: bar.kind, size: bar.size, source: bar.source } });
   }
