@@ -71,7 +71,7 @@ reach a proxied function, and without KVM it gets no INTx.
   --kernel K      a kernel image instead of the cached one (with --initrd)
   --initrd I      an initramfs whose init prints cfgvirt:begin/config/resource/end blocks
   --timeout S     give up after S seconds (default 180)
-  --build-guest   only fetch and build the guest, print where it is
+  --build-guest   only fetch and build the guest (when missing or stale), print where it is
   --json          one JSON document instead of text
 
 Exit status: 0 when the guest ran to the end and saw what the runtime says, 1 otherwise.
@@ -91,7 +91,7 @@ Exit status: 0 when the guest ran to the end and saw what the runtime says, 1 ot
     });
     const progress = (line: string) => io.err(`cfgvirt qemu: ${line}\n`);
     if (values["build-guest"]) {
-      const g = ensureGuest({ force: true, progress });
+      const g = ensureGuest({ progress });
       io.out(`${g.kernel}\n${g.initrd}\n`);
       return 0;
     }
