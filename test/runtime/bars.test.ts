@@ -161,3 +161,19 @@ describe("BAR sizes and where they come from (issue 11)", () => {
     expect(bar0.size).toBe(8 * 2 ** 30);
   });
 });
+
+describe("where each BAR size came from, in the tools' output", () => {
+  it("view --format json and explain name the source; view warns on stderr about a guess", async () => {
+    const { cli } = await import("../helpers/cli.js");
+    const json = await cli("view", "--device", file, "--format", "json", "--bar", "1=64");
+    const bars = JSON.parse(json.out).bars as { index: number; size: number; sizeFrom: string }[];
+    expect(bars.find((b) => b.index === 0)).toMatchObject({ size: 16384, sizeFrom: "input" });
+    expect(bars.find((b) => b.index === 1)).toMatchObject({ size: 64, sizeFrom: "option" });
+    const explained = await cli("explain", "--device", file);
+    expect(explained.out).toMatch(/BAR 0 mem32 +16384 bytes {2}from input/);
+    const dump = sharedDumps().find((p) => p.includes("82576"));
+    if (!dump) return;
+    const guessed = await cli("view", "--device", dump);
+    expect(guessed.err).toMatch(/warning: BAR 0: size guessed as .* from the host address's alignment/);
+  });
+});
