@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
+import { CfgvirtError, error } from "../diag/diagnostic.js";
 import { DEFAULT_EXAMPLE, openDevice } from "../open-device.js";
 import { guessWarnings } from "../runtime/bar-sizes.js";
 import { serveStream } from "../serve/server.js";
@@ -30,11 +31,14 @@ ${deviceHelp}
     const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...parseBarOptions(values.bar) });
     for (const w of guessWarnings(opened.tables.bars)) io.err(`warning: ${w}\n`);
     const path = values.socket;
-    if (existsSync(path) && lstatSync(path).isSocket()) unlinkSync(path);
+    if (existsSync(path)) {
+      if (!lstatSync(path).isSocket()) throw new UsageError(`--socket ${path}: exists and is not a socket; refusing to replace it`);
+      unlinkSync(path);
+    }
     const session = new ProxySession(opened, (line) => io.err(`cfgvirt serve: ${line}\n`));
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      server.once("error", (e: Error) => reject(new CfgvirtError([error("S001", `cannot listen on ${path}: ${e.message}`, undefined, "give a path in a writable directory")])));
       server.listen(path, () => resolve());
     });
     io.err(`cfgvirt serve: listening on ${path}\n`);

@@ -1,5 +1,5 @@
 // `cfgvirt serve`: one device on a UNIX socket until the peer hangs up.
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,19 @@ describe("cfgvirt serve", () => {
     const r = await cli("serve");
     expect(r.code).toBe(1);
     expect(r.err).toContain("--socket PATH is required");
+  });
+
+  it("refuses to replace a file that is not a socket, and names a path it cannot listen on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cfgvirt-serve-cli-"));
+    const file = join(dir, "not-a-socket");
+    writeFileSync(file, "keep me");
+    const r = await cli("serve", "--socket", file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("exists and is not a socket");
+    const bad = await cli("serve", "--socket", join(dir, "missing-dir", "s"));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/error\[S001\]: cannot listen on/);
+    expect(bad.err).not.toMatch(/\n\s+at /);
   });
 
   it("serves the example NIC to a peer and reports the accesses when it hangs up", async () => {
