@@ -80,9 +80,10 @@ export function bootGuest(opts: BootOptions): Promise<BootResult> {
     line += text;
     const parts = line.split("\n");
     line = parts.pop()!;
+    // A kernel message may share the line with the init's output: look anywhere in it.
     for (const p of parts) {
-      if (p.startsWith("cfgvirt:init")) opts.progress?.(`guest kernel up after ${((Date.now() - started) / 1000).toFixed(1)} s; reading its PCI view`);
-      else if (p.startsWith("cfgvirt:done")) opts.progress?.("guest done; powering off");
+      if (p.includes("cfgvirt:init")) opts.progress?.(`guest kernel up after ${((Date.now() - started) / 1000).toFixed(1)} s; reading its PCI view`);
+      else if (p.includes("cfgvirt:done")) opts.progress?.("guest done; powering off");
     }
   });
   child.stderr!.setEncoding("utf8");

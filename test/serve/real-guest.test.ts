@@ -86,6 +86,7 @@ describe.skipIf(skip !== undefined)("a real guest against served devices (one bo
   const bytes = (hex: string) => Uint8Array.from(Buffer.from(hex, "hex"));
 
   it("QEMU survives realize, the guest runs to its end and powers off, and every view matches (exit 0)", () => {
+    if (run.code !== 0) console.log(run.err); // what went wrong, when it does
     expect(doc.timedOut).toBe(false);
     expect(run.err).not.toMatch(/Assertion|Unable to write/i);
     expect(run.err).toMatch(/guest kernel up after/);
