@@ -55,7 +55,7 @@ export function qemuArgs(deviceCount: number, guest: GuestFiles): string[] {
     "-m", "256M", "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none",
     "-serial", "stdio", "-no-reboot",
     "-kernel", guest.kernel, "-initrd", guest.initrd,
-    "-append", "console=ttyS0 quiet panic=-1",
+    "-append", "console=ttyS0 quiet loglevel=1 panic=-1",
   ];
   for (let i = 0; i < deviceCount; i++) {
     args.push("-device", `x-pci-proxy-dev,id=cfgvirt${i},fd=${3 + i},bus=pcie.0,addr=0x${(FIRST_SLOT + i).toString(16)}`);
