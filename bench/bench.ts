@@ -14,6 +14,7 @@ import { DEFAULT_EXAMPLE } from "../src/open-device.js";
 import { packageRoot } from "../src/paths.js";
 import type { ReferenceDevice } from "../src/fuzz/reference.js";
 import type { VirtualDevice } from "../src/runtime/virtual-device.js";
+import { socketBench, socketBenchLine } from "./socket.js";
 
 const TRACE = 1 << 16;
 const MASK = TRACE - 1;
@@ -110,4 +111,5 @@ console.log(`trace: ${TRACE} accesses (70% reads, 30% writes; sizes 1/2/4, align
 console.log(`table runtime:         ${m(table)} accesses/s (${(1e9 / table).toFixed(1)} ns each)`);
 console.log(`reference interpreter: ${m(reference)} accesses/s (${(1e9 / reference).toFixed(1)} ns each)`);
 console.log(`ratio: ${ratio.toFixed(1)}x  (targets: table >= 50M/s, ratio >= 20x)`);
+console.log(socketBenchLine(await socketBench(device)));
 console.log(JSON.stringify({ tableAccessesPerSec: Math.round(table), referenceAccessesPerSec: Math.round(reference), ratio: Number(ratio.toFixed(2)) }));

@@ -13,6 +13,7 @@ import { virtualFunctionHost } from "./host/virtual-function.js";
 import { examplesDir } from "./paths.js";
 import { type AttachOptions, assertPassThroughable, attach, type DeviceTables } from "./runtime/attach.js";
 import { type PlatformListener, standardHooks } from "./runtime/hooks.js";
+import type { InputSizes } from "./runtime/bar-sizes.js";
 import { DeviceLog, type LogSink } from "./runtime/log.js";
 import type { TableCache } from "./runtime/table-cache.js";
 import { type HookHandler, VirtualDevice } from "./runtime/virtual-device.js";
@@ -94,17 +95,20 @@ export interface OpenOptions extends AttachOptions {
   readonly physicalFunction?: { readonly source: DeviceSource; readonly index: number };
 }
 
+/** An example image's `bar`/`rom` sizes: sizes its input carries (after --bar and the device file). */
+export function sourceSizes(source: DeviceSource): InputSizes | undefined {
+  if (!source.barSizes.some((s) => s !== undefined) && source.romSize === undefined) return undefined;
+  return { bars: source.barSizes, rom: source.romSize, source: `image in ${source.path}` };
+}
+
 /** Attach a device source to its rules; refuses bridges unless told otherwise. */
 export function openSource(source: DeviceSource, opts: OpenOptions = {}): OpenedDevice {
   const host = new SimulatedDevice(source.bytes);
   if (!opts.allowBridge) assertPassThroughable(host, source.path);
-  const attachOpts = {
-    ...opts,
-    barSizes: Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? source.barSizes[i]),
-    romSize: opts.romSize ?? source.romSize,
-  };
+  const attachOpts = { ...opts, inputSizes: opts.inputSizes ?? sourceSizes(source) };
   const pf = opts.physicalFunction;
-  const seen: HostDevice = pf ? virtualFunctionHost(host, new SimulatedDevice(pf.source.bytes), { index: pf.index, barSizes: attachOpts.barSizes }) : host;
+  const vfBarSizes = Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? attachOpts.inputSizes?.bars[i]);
+  const seen: HostDevice = pf ? virtualFunctionHost(host, new SimulatedDevice(pf.source.bytes), { index: pf.index, barSizes: vfBarSizes }) : host;
   const tables = opts.tableCache ? opts.tableCache.attach(source.compiled, seen, attachOpts) : attach(source.compiled, seen, attachOpts);
   host.setBehaviour(tables.hardware);
   const onHook = opts.onHook ?? standardHooks({ vpd: source.vpd, listener: opts.listener });

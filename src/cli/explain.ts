@@ -76,6 +76,9 @@ ${deviceHelp}
       json.unknown.push({ kind: u.found.kind, id: u.found.id, offset: u.found.offset, lspciName });
       lines.push(`${u.found.kind} ID ${hex(u.found.id, u.found.kind === "extended" ? 4 : 2)} @ ${hex(u.found.offset)} (lspci: ${lspciName}): HIDDEN: no rule describes it`);
     }
+    const bars = tables.bars.filter((b) => b.size > 0 && (offset === undefined || (offset >= 0x10 && offset < 0x28) || offset === 0x30));
+    if (bars.length > 0) lines.push("", "BAR sizes (from: option, device-file, input, resizable-bar or guess):");
+    for (const b of bars) lines.push(`  ${b.index === 6 ? "ROM  " : `BAR ${b.index}`} ${b.kind.padEnd(5)} ${String(b.size).padStart(12)} bytes  from ${b.source}`);
     if (offset !== undefined) {
       const d = offset >> 2;
       const byteMask = 0xff << ((offset & 3) * 8);

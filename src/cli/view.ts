@@ -19,7 +19,8 @@ export const deviceHelp = `  --device FILE   an lspci -x/-xxx/-xxxx dump, a bina
                   file with an \`image\` (default: the example NIC, examples/nic.rules)
   --rules FILE    extra rule or device files (repeatable); the standard library is always loaded
   --bar N=SIZE    BAR N's size, e.g. 0=128K (repeatable; N=rom for the ROM). Without it:
-                  the device file's size, else the alignment of the programmed address
+                  the device file's, the input's, a Resizable BAR's current size, else
+                  a guess from the address alignment (capped; warned, W005)
   --json          print the result as JSON
 ${warningHelp}`;
 
@@ -79,7 +80,7 @@ ${deviceHelp}
             reason: p.reason,
           })),
           unknown: t.unknown.map((u) => ({ kind: u.found.kind, id: u.found.id, offset: u.found.offset, lspciName: lspciCapabilityName(u.found.kind, u.found.id) })),
-          bars: t.bars.map((b) => ({ index: b.index, kind: b.kind, size: b.size })),
+          bars: t.bars.map((b) => ({ index: b.index, kind: b.kind, size: b.size, sizeFrom: b.source })),
           notes: t.notes,
           config: Buffer.from(bytes).toString("hex"),
         },

@@ -12,12 +12,10 @@ export const warningOptions = { "deny-warnings": { type: "boolean" } } as const;
 export const warningHelp = `  --deny-warnings treat warnings (warning[W...] on stderr) as errors: exit 2`;
 
 /** Every warning about an opened device and the rules it was compiled with. */
-export function warningsFor(opened: OpenedDevice, opts: Pick<OpenOptions, "barSizes" | "romSize" | "rules">): Diagnostic[] {
+export function warningsFor(opened: OpenedDevice, opts: Pick<OpenOptions, "rules">): Diagnostic[] {
   const { source, tables } = opened;
   const userFiles = [...(opts.rules ?? []), ...(source.path.endsWith(".rules") ? [source.path] : [])];
-  const sizeGiven = (i: number) =>
-    i === 6 ? (opts.romSize ?? source.romSize ?? tables.policy.romSize) !== undefined : (opts.barSizes?.[i] ?? source.barSizes[i] ?? tables.policy.barSizes[i]) !== undefined;
-  return [...ruleWarnings(source.compiled), ...deviceWarnings({ compiled: source.compiled, host: opened.host, tables, userFiles, sizeGiven })];
+  return [...ruleWarnings(source.compiled), ...deviceWarnings({ compiled: source.compiled, host: opened.host, tables, userFiles })];
 }
 
 /** Diagnostic text with each `error[CODE]` / `warning[CODE]` head coloured (red, yellow). */

@@ -4,7 +4,7 @@
 // compare every read, the final host bytes and the virtual state; check the
 // security invariants on the way.
 import { SimulatedDevice } from "../host/simulated.js";
-import { type DeviceSource, type OpenedDevice, type OpenOptions, openSource, readDeviceSource } from "../open-device.js";
+import { type DeviceSource, type OpenedDevice, type OpenOptions, openSource, readDeviceSource, sourceSizes } from "../open-device.js";
 import { standardHooks } from "../runtime/hooks.js";
 import { ReferenceDevice } from "./reference.js";
 
@@ -38,9 +38,10 @@ export function openPairFromSource(source0: DeviceSource, opts: PairOptions = {}
   const ref = new ReferenceDevice(source.compiled, refHost, {
     policy: opts.policy,
     allowBridge: opts.allowBridge,
-    // Per BAR, as openSource merges them: an option, else the source's own size.
-    barSizes: Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? source.barSizes[i]),
-    romSize: opts.romSize ?? source.romSize,
+    // As openSource sizes them: options, then the device file, then the sizes the source carries.
+    barSizes: opts.barSizes,
+    romSize: opts.romSize,
+    inputSizes: opts.inputSizes ?? sourceSizes(source),
     onHook: opts.onHook ?? standardHooks({ vpd: source.vpd }),
   });
   refHost.setBehaviour(ref.hardware);

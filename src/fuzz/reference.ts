@@ -26,6 +26,7 @@ import type { CompiledRules } from "../compile/load.js";
 import type { HookName } from "../compile/vocabulary.js";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
 import type { HardwareBehaviour, HostDevice } from "../host/host.js";
+import { type InputSizes, resizableBarSizes, resolveBarSize } from "../runtime/bar-sizes.js";
 import { type FoundCapability, walkExtended, walkStandard } from "../runtime/chains.js";
 import type { HookHandler, VirtualDevice } from "../runtime/virtual-device.js";
 import type * as A from "../syntax/ast.js";
@@ -61,6 +62,7 @@ export interface ReferenceOptions {
   readonly policy?: DevicePolicy;
   readonly barSizes?: readonly (number | undefined)[];
   readonly romSize?: number;
+  readonly inputSizes?: InputSizes;
   readonly allowBridge?: boolean;
   /** Hook behaviour (VPD, FLR): called as the table runtime calls it. */
   readonly onHook?: HookHandler;
@@ -184,13 +186,6 @@ function layoutSize(layout: A.Layout, at: Site): number {
   let end = 0;
   for (const r of presentRegisters(layout.body, layout, at)) end = Math.max(end, (Math.floor(r.offset.value / 4) + 1) * 4);
   return end;
-}
-
-/** The size the dump implies for a BAR nobody sized: the alignment of its address. */
-function impliedBarSize(low: number, high: number): number {
-  for (let i = 0; i < 32; i++) if (bitOf(low, i)) return 2 ** i;
-  for (let i = 0; i < 32; i++) if (bitOf(high, i)) return 2 ** (32 + i);
-  return 0;
 }
 
 /** A layout placed on this device, with the registers present (guards evaluated, within its size). */
@@ -359,10 +354,17 @@ export class ReferenceDevice {
   /** BARs and the ROM BAR: the writable address bits follow each BAR's size. */
   private sizeBars(opts: ReferenceOptions, policy: DevicePolicy): void {
     const value = (d: number) => this.host.read32(d) >>> 0;
-    const sizeOf = (n: number, low: number, high: number) => opts.barSizes?.[n] ?? policy.barSizes[n] ?? impliedBarSize(low, high);
+    // Sizes (and where they come from) are a device fact shared with the table
+    // runtime; the masks below are computed here, bit by bit.
+    const resolve = resolveBarSize(
+      { option: { bars: opts.barSizes ?? [], rom: opts.romSize }, deviceFile: { bars: policy.barSizes, rom: policy.romSize }, input: opts.inputSizes },
+      resizableBarSizes(this.host),
+    );
+    const sizeOf = (n: number, kind: "io" | "mem" | "rom", low: number, high: number) => resolve(n, kind, low, high).size;
+    // The reset value: the flag bits, address 0 (never the host's address).
     const set = (d: number, w: number, flags: number) => {
       this.bars.set(d, w >>> 0);
-      this.initialShadow[d] = (value(d) & (w | flags)) >>> 0;
+      this.initialShadow[d] = (value(d) & flags) >>> 0;
       this.hardware.writable[d] = w >>> 0;
     };
     for (let d = 4; d < 16; d++) {
@@ -370,15 +372,15 @@ export class ReferenceDevice {
       const n = d - 4;
       const v = value(d);
       if (v & 1) {
-        const size = sizeOf(n, v & 0xfffffffc, 0);
+        const size = sizeOf(n, "io", v & 0xfffffffc, 0);
         let w = 0;
         if (size >= 4) for (let i = 2; i < 32; i++) if (2 ** i >= size) w = (w | (1 << i)) >>> 0;
-        set(d, w, size ? 3 : 0);
+        set(d, w, size ? 1 : 0);
         continue;
       }
       const is64 = ((v >>> 1) & 3) === 2 && d + 1 < 16 && this.hookOf(d + 1) === "bar";
       const high = is64 ? value(d + 1) : 0;
-      const size = sizeOf(n, v & 0xfffffff0, high);
+      const size = sizeOf(n, "mem", v & 0xfffffff0, high);
       // Address bit i (of 64) is writable when 2^i >= size.
       let lo = 0;
       let hi = 0;
@@ -390,11 +392,11 @@ export class ReferenceDevice {
     for (let d = 0; d < 16; d++) {
       if (this.hookOf(d) !== "rom") continue;
       const v = value(d);
-      const size = opts.romSize ?? policy.romSize ?? impliedBarSize(v & 0xfffff800, 0);
+      const size = sizeOf(6, "rom", v & 0xfffff800, 0);
       let address = 0;
-      if (size >= 2048) for (let i = 11; i < 32; i++) if (2 ** i >= size) address = (address | (1 << i)) >>> 0;
+      if (size >= 2048 && size < 2 ** 32) for (let i = 11; i < 32; i++) if (2 ** i >= size) address = (address | (1 << i)) >>> 0;
       this.rom = { dword: d, address };
-      this.initialShadow[d] = ((this.initialShadow[d] & 1) | (v & address)) >>> 0;
+      this.initialShadow[d] = (this.initialShadow[d] & 1) >>> 0;
       this.hardware.writable[d] = ((this.hardware.writable[d] & 1) | address) >>> 0;
     }
   }

@@ -10,6 +10,7 @@ import type { Template } from "../compile/template.js";
 import { HOOK_NAMES, type HookName } from "../compile/vocabulary.js";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
 import { CONFIG_DWORDS, type HostDevice } from "../host/host.js";
+import { guessWarnings } from "./bar-sizes.js";
 import { attachBars } from "./bars.js";
 import { walkExtended, walkStandard } from "./chains.js";
 import { evalGuard, templateSize } from "../compile/guards.js";
@@ -24,6 +25,8 @@ export interface AttachOptions {
   /** BAR sizes that win over the device file's and the default. */
   readonly barSizes?: readonly (number | undefined)[];
   readonly romSize?: number;
+  /** Sizes the input carries (sysfs `resource`, lspci `[size=]` lines); after the device file's, before a guess. */
+  readonly inputSizes?: { readonly bars: readonly (number | undefined)[]; readonly rom?: number; readonly source: string };
   /** Accept a Type 1 header (the platform's own emulated bridges). */
   readonly allowBridge?: boolean;
 }
@@ -248,9 +251,11 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   }
 
   const bars = attachBars(host, hook, virtWrite, initialShadow, writable, {
-    barSizes: Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? policy.barSizes[i]),
-    romSize: opts.romSize ?? policy.romSize,
+    option: { bars: opts.barSizes ?? [], rom: opts.romSize },
+    deviceFile: { bars: policy.barSizes, rom: policy.romSize },
+    input: opts.inputSizes,
   });
+  notes.push(...guessWarnings(bars));
 
   // Device-specific bytes a device file passes through, then default deny.
   const denied = new Uint32Array(n);

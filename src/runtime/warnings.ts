@@ -9,7 +9,6 @@ import { lspciCapabilityName } from "../host/capability-names.js";
 import type { HostDevice } from "../host/host.js";
 import type * as A from "../syntax/ast.js";
 import { identityOf } from "./attach.js";
-import type { BarInfo } from "./bars.js";
 import type { DeviceTables } from "./tables.js";
 
 export interface DeviceWarningInput {
@@ -18,8 +17,6 @@ export interface DeviceWarningInput {
   readonly tables: DeviceTables;
   /** Rule files the user named (--rules, a device's own rule file): their device files must apply. */
   readonly userFiles: readonly string[];
-  /** Whether BAR n's (6: the ROM's) size came from somewhere other than a guess. */
-  readonly sizeGiven: (index: number) => boolean;
 }
 
 const hex = (n: number, w: number) => "0x" + n.toString(16).padStart(w, "0");
@@ -35,12 +32,6 @@ export function sizeText(bytes: number): string {
   return String(bytes);
 }
 
-/** Whether a bar came from a guess: branch `qemu`'s BarInfo.source when present, else what was given. */
-function guessed(bar: BarInfo, sizeGiven: (index: number) => boolean): boolean {
-  const recorded = (bar as { readonly source?: unknown }).source;
-  if (typeof recorded === "string") return recorded === "guess";
-  return !sizeGiven(bar.index);
-}
 
 export function deviceWarnings(input: DeviceWarningInput): Diagnostic[] {
   const { compiled, host, tables } = input;
@@ -75,7 +66,7 @@ export function deviceWarnings(input: DeviceWarningInput): Diagnostic[] {
   }
 
   for (const b of tables.bars) {
-    if (b.size === 0 || !guessed(b, input.sizeGiven)) continue;
+    if (b.size === 0 || b.source !== "guess") continue;
     const flag = b.index === 6 ? "rom" : String(b.index);
     ds.push(warning("W005", `${barName(b.index)}'s size is a guess: ${sizeText(b.size)} (the alignment of its programmed address)`, undefined,
       `give the real size (lspci -vv shows [size=...]): --bar ${flag}=SIZE, or \`${b.index === 6 ? "rom size" : `bar ${b.index} size`} S\` in a device file`));
