@@ -1,11 +1,12 @@
 // Open a device for the tools: a config dump, a raw config file, or a rule file
 // holding an `image` (the example devices), attached to the rules and ready for
 // trapped accesses.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { compileRules, type CompiledRules } from "./compile/load.js";
 import { CfgvirtError, error } from "./diag/diagnostic.js";
-import { readConfigFile } from "./host/dump.js";
+import { type DumpSelection, type InputSizes, readConfigFile } from "./host/dump.js";
+import { canonicalAddress, readSysfsDevice } from "./host/sysfs.js";
 import { buildImage } from "./compile/image.js";
 import type { HostDevice } from "./host/host.js";
 import { SimulatedDevice } from "./host/simulated.js";
@@ -25,6 +26,8 @@ export interface DeviceSource {
   readonly barSizes: readonly (number | undefined)[];
   readonly romSize: number | undefined;
   readonly vpd: Uint8Array | undefined;
+  /** BAR and ROM sizes the input itself states (lspci `[size=]` lines, sysfs `resource`). */
+  readonly inputSizes?: InputSizes;
   /** The rules: the standard library plus the device's own file when it is a rule file. */
   readonly compiled: CompiledRules;
 }
@@ -43,11 +46,16 @@ export function exampleDevices(): string[] {
 
 export const DEFAULT_EXAMPLE = join(examplesDir, "nic.rules");
 
-/** Read a device from a dump, a binary config file, or a rule file with an `image`. */
-export function readDeviceSource(path: string, extraRules: readonly string[] = []): DeviceSource {
-  if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new CfgvirtError([error("F001", `cannot read device ${path}: ${existsSync(path) ? "not a file" : "no such file"}`, undefined,
-      "give an lspci -x/-xxx/-xxxx dump, a binary config file, or a rule file with an `image`")]);
+/**
+ * Read a device: a dump (a file, `-` for standard input, or a pipe), a binary
+ * config file, a live device's PCI address (`0000:00:03.0`, from sysfs), or a
+ * rule file with an `image`. `select` picks one device of a multi-device dump.
+ */
+export function readDeviceSource(path: string, extraRules: readonly string[] = [], select: DumpSelection = {}): DeviceSource {
+  const address = canonicalAddress(path);
+  if (address !== undefined && !existsSync(path)) {
+    const dump = readSysfsDevice(address);
+    return { path: dump.path, title: dump.title ?? address, bytes: dump.bytes, barSizes: [], romSize: undefined, vpd: undefined, inputSizes: dump.sizes, compiled: compileRules(extraRules) };
   }
   if (path.endsWith(".rules")) {
     const compiled = compileRules([...extraRules, path]);
@@ -65,7 +73,7 @@ export function readDeviceSource(path: string, extraRules: readonly string[] = [
       compiled,
     };
   }
-  const dump = readConfigFile(path);
+  const dump = readConfigFile(path, select);
   const compiled = compileRules(extraRules);
   return {
     path,
@@ -74,12 +82,15 @@ export function readDeviceSource(path: string, extraRules: readonly string[] = [
     barSizes: [],
     romSize: undefined,
     vpd: undefined,
+    inputSizes: dump.sizes,
     compiled,
   };
 }
 
 export interface OpenOptions extends AttachOptions {
   readonly rules?: readonly string[];
+  /** Which device of a multi-device dump (lspci's `-s` and `-d`). */
+  readonly select?: DumpSelection;
   readonly log?: LogSink;
   /** Replaces the standard hooks entirely. */
   readonly onHook?: HookHandler;
@@ -102,6 +113,7 @@ export function openSource(source: DeviceSource, opts: OpenOptions = {}): Opened
     ...opts,
     barSizes: Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? source.barSizes[i]),
     romSize: opts.romSize ?? source.romSize,
+    inputSizes: opts.inputSizes ?? source.inputSizes,
   };
   const pf = opts.physicalFunction;
   const seen: HostDevice = pf ? virtualFunctionHost(host, new SimulatedDevice(pf.source.bytes), { index: pf.index, barSizes: attachOpts.barSizes }) : host;
@@ -113,7 +125,7 @@ export function openSource(source: DeviceSource, opts: OpenOptions = {}): Opened
 }
 
 export function openDevice(path: string, opts: OpenOptions = {}): OpenedDevice {
-  return openSource(readDeviceSource(path, opts.rules ?? []), opts);
+  return openSource(readDeviceSource(path, opts.rules ?? [], opts.select), opts);
 }
 
 /** The guest's view of the whole configuration space, byte by byte. */

@@ -3,7 +3,7 @@ import type { FieldInfo } from "../compile/template.js";
 import { DEFAULT_EXAMPLE, openDevice } from "../open-device.js";
 import type { PlacedLayout } from "../runtime/attach.js";
 import { type Command, UsageError } from "./command.js";
-import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
+import { deviceHelp, deviceOptions, parseBarOptions, selectionOf } from "./view.js";
 
 const hex = (n: number, w = 3) => "0x" + n.toString(16).padStart(w, "0");
 
@@ -33,7 +33,7 @@ ${deviceHelp}
     if (offset !== undefined && !(Number.isInteger(offset) && offset >= 0 && offset <= 0xfff)) {
       throw new UsageError(`OFFSET '${positionals[0]}' is not a number in 0..0xfff`);
     }
-    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...parseBarOptions(values.bar) });
+    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...selectionOf(values), ...parseBarOptions(values.bar) });
     const { tables } = opened;
     const lines: string[] = [];
     lines.push(`device ${opened.source.path}: policy "${tables.policy.name}" (${tables.policy.source.path}:${tables.policy.source.line})`);

@@ -1,6 +1,7 @@
 // `cfgvirt VERB ...`: dispatch, help, and the one place that turns errors into
 // exit statuses (0 success, 1 usage or input error).
 import { CfgvirtError } from "../diag/diagnostic.js";
+import { describeErrno } from "../io/input.js";
 import { type Command, type Io, UsageError } from "./command.js";
 import { compileCommand } from "./compile.js";
 import { diffCommand } from "./diff.js";
@@ -49,8 +50,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.err(`cfgvirt ${verb}: ${e.message}\n${command.help.split("\n")[0]}\n`);
       return 1;
     }
-    if (e instanceof Error && "code" in e && (e.code === "ENOENT" || e.code === "EISDIR" || e.code === "EACCES")) {
-      io.err(`cfgvirt ${verb}: ${e.message}\n`);
+    if (describeErrno(e) !== undefined) {
+      io.err(`cfgvirt ${verb}: ${(e as Error).message}\n`);
       return 1;
     }
     throw e;

@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { formatLspciDump } from "../host/dump.js";
+import { readTextInput } from "../io/input.js";
 import { DEFAULT_EXAMPLE, openDevice } from "../open-device.js";
 import { formatRead, parseAccessScript } from "../runtime/script.js";
 import { type Command, UsageError } from "./command.js";
-import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
+import { deviceHelp, deviceOptions, parseBarOptions, selectionOf } from "./view.js";
 
 export const replayCommand: Command = {
   name: "replay",
@@ -25,9 +25,9 @@ ${deviceHelp}
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...deviceOptions, host: { type: "boolean" } } });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "missing SCRIPT" : "give exactly one SCRIPT");
     const scriptPath = positionals[0];
-    const accesses = parseAccessScript(scriptPath, readFileSync(scriptPath, "utf8"));
+    const accesses = parseAccessScript(scriptPath, readTextInput(scriptPath, "script"));
     const logLines: string[] = [];
-    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, log: (l) => logLines.push(l), ...parseBarOptions(values.bar) });
+    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, log: (l) => logLines.push(l), ...selectionOf(values), ...parseBarOptions(values.bar) });
     const out: string[] = [];
     for (const a of accesses) {
       if (a.kind === "r") out.push(formatRead(a.offset, a.size, opened.device.read(a.offset, a.size)));

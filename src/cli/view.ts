@@ -8,10 +8,18 @@ export const deviceOptions = {
   device: { type: "string" },
   rules: { type: "string", multiple: true },
   bar: { type: "string", multiple: true },
+  slot: { type: "string", short: "s" },
+  id: { type: "string", short: "d" },
 } as const;
 
-export const deviceHelp = `  --device FILE   an lspci -x/-xxx/-xxxx dump, a binary config file, or a rule
-                  file with an \`image\` (default: the example NIC, examples/nic.rules)
+/** The device options' choice of one device in a multi-device dump. */
+export const selectionOf = (v: { slot?: string; id?: string }) => ({ select: { slot: v.slot, id: v.id } });
+
+export const deviceHelp = `  --device FILE   an lspci -x/-xxx/-xxxx dump (also with -vvv; - for standard input),
+                  a binary config file, a live device's address (0000:00:03.0, read
+                  from sysfs), or a rule file with an \`image\` (default: examples/nic.rules)
+  -s, --slot S    in a dump of several devices, the one at [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]
+  -d, --id V:D    ...or the one with [VENDOR]:[DEVICE] (both as lspci spells them)
   --rules FILE    extra rule or device files (repeatable); the standard library is always loaded
   --bar N=SIZE    BAR N's size, e.g. 0=128K (repeatable; N=rom for the ROM). Without it:
                   the device file's size, else the alignment of the programmed address`;
@@ -25,7 +33,7 @@ export function parseBarOptions(specs: readonly string[] | undefined): { barSize
   for (const spec of specs ?? []) {
     const m = /^([0-5]|rom)=(0x[0-9a-fA-F]+|\d+)([KMG]?)$/.exec(spec);
     const size = m ? Number(m[2]) * UNIT[m[3]] : NaN;
-    if (!m || size <= 0 || (size & (size - 1)) !== 0) throw new UsageError(`--bar ${spec}: expected N=SIZE with N 0..5 or rom and SIZE a power of two, e.g. 0=128K`);
+    if (!m || !(size > 0 && Number.isSafeInteger(size) && 2 ** Math.round(Math.log2(size)) === size)) throw new UsageError(`--bar ${spec}: expected N=SIZE with N 0..5 or rom and SIZE a power of two, e.g. 0=128K`);
     if (m[1] === "rom") romSize = size;
     else barSizes[Number(m[1])] = size;
   }
@@ -48,7 +56,7 @@ ${deviceHelp}
   run(args, io) {
     const { values } = parseArgs({ args, options: { ...deviceOptions, format: { type: "string", default: "lspci" } } });
     if (values.format !== "lspci" && values.format !== "json") throw new UsageError(`--format must be lspci or json, not '${values.format}'`);
-    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...parseBarOptions(values.bar) });
+    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...selectionOf(values), ...parseBarOptions(values.bar) });
     const bytes = guestView(opened.device, opened.host.size);
     if (values.format === "lspci") {
       io.out(formatLspciDump(bytes, opened.source.title));

@@ -24,6 +24,8 @@ export interface AttachOptions {
   /** BAR sizes that win over the device file's and the default. */
   readonly barSizes?: readonly (number | undefined)[];
   readonly romSize?: number;
+  /** BAR and ROM sizes the input carries (sysfs `resource`, lspci `[size=]` lines), and where they came from. */
+  readonly inputSizes?: { readonly bars: readonly (number | undefined)[]; readonly rom?: number; readonly source: string };
   /** Accept a Type 1 header (the platform's own emulated bridges). */
   readonly allowBridge?: boolean;
 }

@@ -382,11 +382,74 @@ function describeToken(text: string, pos: number): string {
   return t ? `\`${t}\`` : "whitespace";
 }
 
+/** Deeper nesting than any rule file needs; far below where Ohm's recursion overflows the stack. */
+export const MAX_NESTING = 64;
+/** Longest rule text parsed: Ohm's memo table costs about 1.6 KB per input byte. */
+export const MAX_RULES_BYTES = 512 * 1024;
+
+/**
+ * Where nesting first goes deeper than MAX_NESTING, counting what the grammar
+ * recurses on: braces and parentheses, `!` prefixes, and `else when` chains (each
+ * link nests the next `when`). A linear scan, done before Ohm sees the text.
+ */
+export function tooDeepAt(text: string): number | undefined {
+  const chains: number[] = [0];
+  let chainSum = 0;
+  let nots = 0;
+  let lastWord = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "#") {
+      while (i < text.length && text[i] !== "\n") i++;
+      continue;
+    }
+    if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"' && text[i] !== "\n") i++;
+      continue;
+    }
+    if (/\s/.test(c)) continue;
+    const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i, i + 64))?.[0];
+    if (word) {
+      if (word === "when") {
+        const level = chains.length - 1;
+        if (lastWord === "else") {
+          chains[level]++;
+          chainSum++;
+        } else {
+          chainSum -= chains[level];
+          chains[level] = 0;
+        }
+      }
+      if (word !== "else" && word !== "when") nots = 0;
+      lastWord = word;
+      i += word.length - 1;
+    } else {
+      lastWord = "";
+      if (c === "(" || c === "{") chains.push(0);
+      else if ((c === ")" || c === "}") && chains.length > 1) chainSum -= chains.pop()!;
+      else if (c === "!" && text[i + 1] !== "=") nots++;
+      else if (c !== "!") nots = 0;
+    }
+    if (chains.length - 1 + chainSum + nots > MAX_NESTING) return i;
+  }
+  return undefined;
+}
+
 export type ParseResult = { ok: true; file: A.RuleFile } | { ok: false; diagnostics: Diagnostic[] };
 
 /** Parse one rule file. Syntax errors come back as diagnostics, never as raw Ohm text. */
 export function parseRules(path: string, text: string): ParseResult {
   const source = new SourceFile(path, text);
+  if (text.length > MAX_RULES_BYTES) {
+    return { ok: false, diagnostics: [error("E003", `rule file is larger than ${MAX_RULES_BYTES / 1024} KiB`, { source, start: MAX_RULES_BYTES, end: MAX_RULES_BYTES + 1 },
+      "split it into files that `include` each other")] };
+  }
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) {
+    return { ok: false, diagnostics: [error("E002", `nesting deeper than ${MAX_NESTING} levels`, { source, start: deep, end: deep + 1 },
+      "flatten the guard or the `else when` chain; no register layout needs this depth")] };
+  }
   const match = grammar.match(text);
   if (match.failed()) {
     const pos = match.getRightmostFailurePosition();
