@@ -13,15 +13,15 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 /**
- * Size caps, well above any real input. Rules: parsing costs about 1.6 KB of
- * memory per byte (Ohm memoizes every position), so 512 KiB stays under 1 GB; the
- * standard library's largest file is 19 KB. Device: a whole machine's
+ * Size caps, well above any real input. Rules: the parser's own cap
+ * (MAX_RULES_BYTES, about 60 MB of memory at most); the standard library's
+ * largest file is 19 KB. Device: a whole machine's
  * `lspci -vvv -xxxx` is well under 1 MiB. Scripts and JSON are parsed line by
  * line or as one value, cheaply.
  */
 export const INPUT_LIMITS: Readonly<Record<InputKind, number>> = {
   device: 8 * MiB,
-  rules: 512 * KiB,
+  rules: 256 * KiB,
   script: 32 * MiB,
   json: 64 * MiB,
 };

@@ -11,9 +11,11 @@ const semantics = grammar.createSemantics();
 // The source file being converted; set for the duration of one parse call so that
 // every action can build spans without threading it through Ohm.
 let current: SourceFile;
+// Where the text Ohm is matching starts in the file (files are matched one top-level item at a time).
+let base = 0;
 
 function span(node: ohm.Node): Span {
-  return { source: current, start: node.source.startIdx, end: node.source.endIdx };
+  return { source: current, start: base + node.source.startIdx, end: base + node.source.endIdx };
 }
 
 function ident(node: ohm.Node): A.Ident {
@@ -384,8 +386,39 @@ function describeToken(text: string, pos: number): string {
 
 /** Deeper nesting than any rule file needs; far below where Ohm's recursion overflows the stack. */
 export const MAX_NESTING = 64;
-/** Longest rule text parsed: Ohm's memo table costs about 1.6 KB per input byte. */
-export const MAX_RULES_BYTES = 512 * 1024;
+/**
+ * Longest rule text parsed. Ohm's memo table costs about 1 KB per byte of the
+ * text it matches (500 KB took 490 MB); files are matched one top-level item at
+ * a time, so the cost follows the largest item, and this caps the worst case.
+ */
+export const MAX_RULES_BYTES = 256 * 1024;
+
+/**
+ * Split a file after each `}` that closes a top-level item (outside comments
+ * and strings), so that each piece is matched on its own. Unbalanced text ends
+ * up in one piece whose match fails where the grammar says it does.
+ */
+function topLevelPieces(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "#") {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"' && text[i] !== "\n") i++;
+    } else if (c === "{") depth++;
+    else if (c === "}" && --depth <= 0) {
+      if (depth < 0) break;
+      out.push([start, i + 1]);
+      start = i + 1;
+    }
+  }
+  out.push([start, text.length]);
+  return out;
+}
 
 /**
  * Where nesting first goes deeper than MAX_NESTING, counting what the grammar
@@ -450,20 +483,24 @@ export function parseRules(path: string, text: string): ParseResult {
     return { ok: false, diagnostics: [error("E002", `nesting deeper than ${MAX_NESTING} levels`, { source, start: deep, end: deep + 1 },
       "flatten the guard or the `else when` chain; no register layout needs this depth")] };
   }
-  const match = grammar.match(text);
-  if (match.failed()) {
-    const pos = match.getRightmostFailurePosition();
-    const hint = expectationHint(match.getExpectedText());
-    const d = error(
-      "E001",
-      `syntax error: unexpected ${describeToken(text, pos)}`,
-      { source, start: pos, end: pos + Math.max(1, tokenAt(text, pos)?.length ?? 1) },
-      hint ? `expected ${hint}` : undefined,
-    );
-    return { ok: false, diagnostics: [d] };
+  const items: A.Item[] = [];
+  for (const [start, end] of topLevelPieces(text)) {
+    const match = grammar.match(text.slice(start, end));
+    if (match.failed()) {
+      const pos = start + match.getRightmostFailurePosition();
+      const hint = expectationHint(match.getExpectedText());
+      const d = error(
+        "E001",
+        `syntax error: unexpected ${describeToken(text, pos)}`,
+        { source, start: pos, end: pos + Math.max(1, tokenAt(text, pos)?.length ?? 1) },
+        hint ? `expected ${hint}` : undefined,
+      );
+      return { ok: false, diagnostics: [d] };
+    }
+    current = source;
+    base = start;
+    items.push(...(semantics(match).ast() as A.Item[]));
   }
-  current = source;
-  const items = semantics(match).ast() as A.Item[];
   return { ok: true, file: { path, items } };
 }
 
