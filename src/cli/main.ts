@@ -8,10 +8,11 @@ import { diffCommand } from "./diff.js";
 import { docsCommand } from "./docs.js";
 import { explainCommand } from "./explain.js";
 import { fuzzCommand } from "./fuzz.js";
+import { listCommand } from "./list.js";
 import { replayCommand } from "./replay.js";
 import { viewCommand } from "./view.js";
 
-export const commands: readonly Command[] = [viewCommand, replayCommand, compileCommand, explainCommand, docsCommand, diffCommand, fuzzCommand];
+export const commands: readonly Command[] = [viewCommand, replayCommand, compileCommand, explainCommand, docsCommand, diffCommand, fuzzCommand, listCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -40,6 +40,6 @@ export class TableCache {
       policy = this.policyIds.get(opts.policy) ?? this.nextPolicyId++;
       this.policyIds.set(opts.policy, policy);
     }
-    return JSON.stringify([config, host.size, policy, opts.barSizes ?? [], opts.romSize ?? null, opts.allowBridge ?? false]);
+    return JSON.stringify([config, host.size, policy, opts.barSizes ?? [], opts.romSize ?? null, opts.inputSizes ?? null, opts.allowBridge ?? false]);
   }
 }
