@@ -2,7 +2,7 @@
 // holding an `image` (the example devices), attached to the rules and ready for
 // trapped accesses.
 import { existsSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { compileRules, type CompiledRules } from "./compile/load.js";
 import { CfgvirtError, error } from "./diag/diagnostic.js";
 import { type DumpSelection, type InputSizes, readConfigFile } from "./host/dump.js";
@@ -53,9 +53,11 @@ export const DEFAULT_EXAMPLE = join(examplesDir, "nic.rules");
  */
 export function readDeviceSource(path: string, extraRules: readonly string[] = [], select: DumpSelection = {}): DeviceSource {
   const address = canonicalAddress(path);
-  if (address !== undefined && !existsSync(path)) {
-    const dump = readSysfsDevice(address);
-    return { path: dump.path, title: dump.title ?? address, bytes: dump.bytes, barSizes: [], romSize: undefined, vpd: undefined, inputSizes: dump.sizes, compiled: compileRules(extraRules) };
+  // A sysfs `config` named by its path is read as the live device it is (short-read check, `resource` sizes).
+  const sysfsDir = basename(path) === "config" && canonicalAddress(basename(dirname(path))) !== undefined && existsSync(join(dirname(path), "resource")) ? dirname(path) : undefined;
+  if ((address !== undefined && !existsSync(path)) || sysfsDir !== undefined) {
+    const dump = sysfsDir !== undefined ? readSysfsDevice(basename(sysfsDir), dirname(sysfsDir)) : readSysfsDevice(address!);
+    return { path: dump.path, title: dump.title ?? dump.path, bytes: dump.bytes, barSizes: [], romSize: undefined, vpd: undefined, inputSizes: dump.sizes, compiled: compileRules(extraRules) };
   }
   if (path.endsWith(".rules")) {
     const compiled = compileRules([...extraRules, path]);

@@ -89,6 +89,7 @@ describe("11 live devices from sysfs", () => {
       const bar0 = BigInt(resource[1]) - BigInt(resource[0]) + 1n;
       if (bar0 > 1n) expect(source.inputSizes?.bars[0]).toBe(Number(bar0));
     }
+    expect(readDeviceSource(join(SYSFS_PCI_DEVICES, address, "config")).inputSizes?.source).toBe("sysfs resource");
     const r = await cli("view", "--device", address.replace(/^0000:/, ""));
     expect(r.code).toBe(0);
     expect(r.out.split("\n")[0]).toMatch(new RegExp(`^${address} [0-9a-f]{4}: ${bytes.readUInt16LE(0).toString(16).padStart(4, "0")}:`));
@@ -102,7 +103,7 @@ describe("11 live devices from sysfs", () => {
 
   const canDropRoot = process.getuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0;
   it.skipIf(live.length === 0 || !canDropRoot)("11 a short sysfs read (not root) is an error that says why", () => {
-    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-c", `${CFGVIRT} view --device ${live[0]}`], {
+    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-c", `${CFGVIRT} view --device ${live[0]}; ${CFGVIRT} view --device ${SYSFS_PCI_DEVICES}/${live[0]}/config`], {
       cwd: packageRoot,
       encoding: "utf8",
       env: { ...process.env, HOME: tmpdir() },
@@ -110,6 +111,8 @@ describe("11 live devices from sysfs", () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/error\[H002\]: read only 64 of (256|4096) bytes of .*\/config/);
     expect(r.stderr).toMatch(/only to root \(CAP_SYS_ADMIN\)/);
+    // The same, when the sysfs file is named by its path.
+    expect(r.stderr.match(/error\[H002\]/g), r.stderr).toHaveLength(2);
   }, 30_000);
 });
 
