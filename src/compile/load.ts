@@ -83,6 +83,15 @@ function resolveInclude(item: A.Include, from: string, tree: string): { path: st
     `includes are looked up beside the including file, then in the standard library (${displayPath(rulesDir)})`);
 }
 
+/** A pipe (process substitution `<(...)`, a FIFO): what the user's own command writes. */
+function isPipe(path: string): boolean {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
 /** Parse files and, transitively, what they include. Each file is read once. */
 export function loadRuleSet(paths: readonly string[], sources: ReadonlyMap<string, string> = new Map()): { ruleSet: RuleSet; diagnostics: Diagnostic[] } {
   const ds: Diagnostic[] = [];
@@ -114,8 +123,9 @@ export function loadRuleSet(paths: readonly string[], sources: ReadonlyMap<strin
     }
   };
   for (const p of paths) {
-    if (!sources.has(p) && p !== "-" && !p.endsWith(".rules")) {
+    if (!sources.has(p) && p !== "-" && !p.endsWith(".rules") && !isPipe(p)) {
       // Checked before reading, so that an error never shows a line of a file that is not a rule file.
+      // Standard input and pipes carry what the user's own command wrote, and are read.
       ds.push(error("E111", `cannot read rule file ${p}: not a rule file`, undefined, "rule files end in `.rules`"));
       continue;
     }
@@ -259,7 +269,7 @@ export function compileRules(extraPaths: readonly string[] = [], opts: { standar
   const paths = [...(opts.standard === false ? [] : standardRuleFiles()), ...extraPaths];
   // Compiling is pure in the files' contents: reuse a result while none of the
   // files it read (includes too) has changed.
-  const key = opts.sources || paths.includes("-") ? undefined : paths.map((p) => resolve(p)).join("|");
+  const key = opts.sources || paths.some((p) => p === "-" || isPipe(p)) ? undefined : paths.map((p) => resolve(p)).join("|");
   const hit = key !== undefined ? cache.get(key) : undefined;
   if (hit && hit.stamps.every(([p, t]) => stamp(p) === t)) return hit.compiled;
   const compiled = compileUncached(paths, opts.sources);

@@ -113,7 +113,7 @@ describe("11 live devices from sysfs", () => {
     expect(r.stderr).toMatch(/only to root \(CAP_SYS_ADMIN\)/);
     // The same, when the sysfs file is named by its path.
     expect(r.stderr.match(/error\[H002\]/g), r.stderr).toHaveLength(2);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe("11 cfgvirt list", () => {
@@ -174,7 +174,7 @@ describe("11 dumps from standard input and process substitution", () => {
     expect(r.status).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe("01:00.0 Ethernet controller: Intel Corporation 82576");
     expect(r.stdout).toMatch(/^00: 86 80 c9 10/m);
-  }, 30_000);
+  }, 60_000);
 
   it("11 --device <(...) reads a process substitution", () => {
     const r = shell(`${CFGVIRT} view --device <(cat '${file}') && ${CFGVIRT} replay --device <(cat '${file}') <(echo 'r 0x00 4')`);
@@ -182,7 +182,7 @@ describe("11 dumps from standard input and process substitution", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^00: 86 80 c9 10/m);
     expect(r.stdout).toMatch(/^r 0x00 4 = 0x10c98086$/m);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe("11 several devices in one dump, picked as lspci picks them", () => {
@@ -288,4 +288,12 @@ describe("11 lspci -vvv -xxx / -xxxx output", () => {
     expect(seen[0].inputSizes).toEqual({ bars: [128 << 10], rom: undefined, source: "lspci [size=] lines" });
   });
   writeFileSync(join(dir, "sized.lspci"), ["01:00.0 Ethernet controller: X", "\tRegion 0: Memory at e0800000 (32-bit, non-prefetchable) [size=128K]", ...formatLspciDump(config(0x8086, 0x10c9, 0x020000), "x").split("\n").slice(1)].join("\n"));
+});
+
+describe("11 rule files from a pipe", () => {
+  it("11 --rules <(...) and compile - read what the user's command wrote", () => {
+    const r = shell(`${CFGVIRT} explain --rules <(printf 'device "piped" match 8086:10c9 { hide msi }\\n') --device <(printf '${formatLspciDump(config(0x8086, 0x10c9, 0x020000), "01:00.0 X").replace(/\n/g, "\\n")}') | head -1; echo 'bogus' | ${CFGVIRT} compile -`);
+    expect(r.stdout).toMatch(/^device .*: policy "piped"/m);
+    expect(r.stderr).toMatch(/^-:1:1: error\[E001\]: syntax error: unexpected `bogus`/m);
+  }, 60_000);
 });
