@@ -1,6 +1,6 @@
 // Access scripts: one guest access a line, `r OFFSET SIZE` or
 // `w OFFSET SIZE VALUE`; numbers in hex (0x..) or decimal; `#` starts a comment.
-import { CfgvirtError, error, type Diagnostic, SourceFile, spanOfLine } from "../diag/diagnostic.js";
+import { DiagnosticList, error, SourceFile, spanOfLine } from "../diag/diagnostic.js";
 
 export type Access =
   | { readonly kind: "r"; readonly offset: number; readonly size: number; readonly line: number }
@@ -10,7 +10,7 @@ const NUMBER = /^(?:0x[0-9a-fA-F]+|[0-9]+)$/;
 
 export function parseAccessScript(path: string, text: string): Access[] {
   const source = new SourceFile(path, text);
-  const ds: Diagnostic[] = [];
+  const ds = new DiagnosticList();
   const out: Access[] = [];
   text.split("\n").forEach((raw, i) => {
     const line = i + 1;
@@ -56,7 +56,7 @@ export function parseAccessScript(path: string, text: string): Access[] {
       out.push({ kind: "w", offset, size, value, line });
     } else out.push({ kind: "r", offset, size, line });
   });
-  if (ds.length > 0) throw new CfgvirtError(ds);
+  ds.throwIfAny();
   return out;
 }
 

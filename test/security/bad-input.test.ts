@@ -170,6 +170,8 @@ describe("10.18 bounded memory and diagnostics", () => {
     expect(e.message).toMatch(/\.\.\. and 9950 more errors$/);
     const s = errorOf(() => parseAccessScript("s", "bogus\n".repeat(5000)));
     expect(s.message).toMatch(/\.\.\. and 4950 more errors$/);
+    // The parser keeps only what it prints.
+    expect(s.diagnostics.length).toBe(MAX_SHOWN_DIAGNOSTICS);
   });
 });
 
