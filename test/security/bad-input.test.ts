@@ -2,7 +2,8 @@
 // non-zero exit, never a hang, a crash, a stack trace, or a line of a file that
 // is not a rule file.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
@@ -102,6 +103,19 @@ describe("10.17 non-regular files and oversized inputs", () => {
     symlinkSync("/dev/zero", join(tree, "zero.rules"));
     writeFileSync(join(tree, "zero-inc.rules"), 'include "zero.rules"\n');
     expect(errorOf(() => compileRules([join(tree, "zero-inc.rules")], { standard: false })).message).toMatch(/error\[E111\]: included file "zero\.rules" is outside the rule tree/);
+  });
+
+  it("10.17 a socket as --device, or a block device, is refused", async () => {
+    const path = join(dir, "sock.lspci");
+    const server = createServer().listen(path);
+    await new Promise((r) => server.once("listening", r));
+    try {
+      expectCleanFailure(await cli("view", "--device", path), /error\[I002\]: cannot read device .*sock\.lspci: it is a socket/);
+    } finally {
+      server.close();
+    }
+    const block = ["/dev/loop0", "/dev/sda", "/dev/vda", "/dev/nvme0n1"].find((p) => existsSync(p) && statSync(p).isBlockDevice());
+    if (block) expectCleanFailure(await cli("view", "--device", block), /error\[I002\]: cannot read device .*: it is a block device/);
   });
 
   it("10.17 a FIFO nobody writes to does not hang", async () => {
