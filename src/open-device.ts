@@ -1,11 +1,12 @@
 // Open a device for the tools: a config dump, a raw config file, or a rule file
 // holding an `image` (the example devices), attached to the rules and ready for
 // trapped accesses.
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { compileRules, type CompiledRules } from "./compile/load.js";
 import { CfgvirtError, error } from "./diag/diagnostic.js";
-import { readConfigFile } from "./host/dump.js";
+import { type DumpSelection, type InputSizes, readConfigFile } from "./host/dump.js";
+import { canonicalAddress, readSysfsDevice } from "./host/sysfs.js";
 import { buildImage } from "./compile/image.js";
 import type { HostDevice } from "./host/host.js";
 import { SimulatedDevice } from "./host/simulated.js";
@@ -13,7 +14,6 @@ import { virtualFunctionHost } from "./host/virtual-function.js";
 import { examplesDir } from "./paths.js";
 import { type AttachOptions, assertPassThroughable, attach, type DeviceTables } from "./runtime/attach.js";
 import { type PlatformListener, standardHooks } from "./runtime/hooks.js";
-import type { InputSizes } from "./runtime/bar-sizes.js";
 import { DeviceLog, type LogSink } from "./runtime/log.js";
 import type { TableCache } from "./runtime/table-cache.js";
 import { type HookHandler, VirtualDevice } from "./runtime/virtual-device.js";
@@ -26,6 +26,8 @@ export interface DeviceSource {
   readonly barSizes: readonly (number | undefined)[];
   readonly romSize: number | undefined;
   readonly vpd: Uint8Array | undefined;
+  /** BAR and ROM sizes the input itself states (lspci `[size=]` lines, sysfs `resource`). */
+  readonly inputSizes?: InputSizes;
   /** The rules: the standard library plus the device's own file when it is a rule file. */
   readonly compiled: CompiledRules;
 }
@@ -44,11 +46,18 @@ export function exampleDevices(): string[] {
 
 export const DEFAULT_EXAMPLE = join(examplesDir, "nic.rules");
 
-/** Read a device from a dump, a binary config file, or a rule file with an `image`. */
-export function readDeviceSource(path: string, extraRules: readonly string[] = []): DeviceSource {
-  if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new CfgvirtError([error("F001", `cannot read device ${path}: ${existsSync(path) ? "not a file" : "no such file"}`, undefined,
-      "give an lspci -x/-xxx/-xxxx dump, a binary config file, or a rule file with an `image`")]);
+/**
+ * Read a device: a dump (a file, `-` for standard input, or a pipe), a binary
+ * config file, a live device's PCI address (`0000:00:03.0`, from sysfs), or a
+ * rule file with an `image`. `select` picks one device of a multi-device dump.
+ */
+export function readDeviceSource(path: string, extraRules: readonly string[] = [], select: DumpSelection = {}): DeviceSource {
+  const address = canonicalAddress(path);
+  // A sysfs `config` named by its path is read as the live device it is (short-read check, `resource` sizes).
+  const sysfsDir = basename(path) === "config" && canonicalAddress(basename(dirname(path))) !== undefined && existsSync(join(dirname(path), "resource")) ? dirname(path) : undefined;
+  if ((address !== undefined && !existsSync(path)) || sysfsDir !== undefined) {
+    const dump = sysfsDir !== undefined ? readSysfsDevice(basename(sysfsDir), dirname(sysfsDir)) : readSysfsDevice(address!);
+    return { path: dump.path, title: dump.title ?? dump.path, bytes: dump.bytes, barSizes: [], romSize: undefined, vpd: undefined, inputSizes: dump.sizes, compiled: compileRules(extraRules) };
   }
   if (path.endsWith(".rules")) {
     const compiled = compileRules([...extraRules, path]);
@@ -66,7 +75,7 @@ export function readDeviceSource(path: string, extraRules: readonly string[] = [
       compiled,
     };
   }
-  const dump = readConfigFile(path);
+  const dump = readConfigFile(path, select);
   const compiled = compileRules(extraRules);
   return {
     path,
@@ -75,12 +84,15 @@ export function readDeviceSource(path: string, extraRules: readonly string[] = [
     barSizes: [],
     romSize: undefined,
     vpd: undefined,
+    inputSizes: dump.sizes,
     compiled,
   };
 }
 
 export interface OpenOptions extends AttachOptions {
   readonly rules?: readonly string[];
+  /** Which device of a multi-device dump (lspci's `-s` and `-d`). */
+  readonly select?: DumpSelection;
   readonly log?: LogSink;
   /** Replaces the standard hooks entirely. */
   readonly onHook?: HookHandler;
@@ -105,7 +117,8 @@ export function sourceSizes(source: DeviceSource): InputSizes | undefined {
 export function openSource(source: DeviceSource, opts: OpenOptions = {}): OpenedDevice {
   const host = new SimulatedDevice(source.bytes);
   if (!opts.allowBridge) assertPassThroughable(host, source.path);
-  const attachOpts = { ...opts, inputSizes: opts.inputSizes ?? sourceSizes(source) };
+  // Sizes the input carries: a dump's [size=] lines or sysfs resource, else an example image's own.
+  const attachOpts = { ...opts, inputSizes: opts.inputSizes ?? source.inputSizes ?? sourceSizes(source) };
   const pf = opts.physicalFunction;
   const vfBarSizes = Array.from({ length: 6 }, (_, i) => opts.barSizes?.[i] ?? attachOpts.inputSizes?.bars[i]);
   const seen: HostDevice = pf ? virtualFunctionHost(host, new SimulatedDevice(pf.source.bytes), { index: pf.index, barSizes: vfBarSizes }) : host;
@@ -117,7 +130,7 @@ export function openSource(source: DeviceSource, opts: OpenOptions = {}): Opened
 }
 
 export function openDevice(path: string, opts: OpenOptions = {}): OpenedDevice {
-  return openSource(readDeviceSource(path, opts.rules ?? []), opts);
+  return openSource(readDeviceSource(path, opts.rules ?? [], opts.select), opts);
 }
 
 /** The guest's view of the whole configuration space, byte by byte. */

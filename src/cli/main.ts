@@ -26,6 +26,7 @@ export const commands: readonly VerbEntry[] = [
   { name: "diff", summary: "show every bit whose attribute or policy differs between two devices or two rule sets", load: async () => (await import("./diff.js")).diffCommand },
   { name: "fuzz", summary: "fuzz a device: table runtime against the reference interpreter", load: async () => (await import("./fuzz.js")).fuzzCommand },
   { name: "serve", summary: "serve one device to QEMU's multi-process proxy over a UNIX socket", load: async () => (await import("./serve.js")).serveCommand },
+  { name: "list", summary: "list this machine's PCI devices and what cfgvirt would do with each", load: async () => (await import("./list.js")).listCommand },
   { name: "qemu", summary: "boot a real Linux guest in QEMU against served devices and show what it saw", load: async () => (await import("./qemu.js")).qemuCommand },
 ];
 

@@ -4,13 +4,15 @@ import { statSync } from "node:fs";
 import { rulesFilesIn } from "../compile/load.js";
 import { DEFAULT_EXAMPLE, type OpenedDevice, type OpenOptions, openDevice } from "../open-device.js";
 import type { Io } from "./command.js";
-import { parseBarOptions } from "./view.js";
+import { parseBarOptions, selectionOf } from "./view.js";
 import { reportWarnings, warningsFor } from "./warnings.js";
 
 export interface DeviceArgs {
   readonly device?: string;
   readonly rules?: string[];
   readonly bar?: string[];
+  readonly slot?: string;
+  readonly id?: string;
   readonly "deny-warnings"?: boolean;
 }
 
@@ -21,7 +23,7 @@ export function ruleFiles(paths: readonly string[] | undefined): string[] | unde
 
 /** `stop` is the exit status when denied warnings end the run. */
 export function openForVerb(values: DeviceArgs, io: Io, extra: OpenOptions = {}): { opened: OpenedDevice; stop: number | undefined } {
-  const opts = { rules: ruleFiles(values.rules), ...parseBarOptions(values.bar), ...extra };
+  const opts = { rules: ruleFiles(values.rules), ...selectionOf(values), ...parseBarOptions(values.bar), ...extra };
   const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, opts);
   return { opened, stop: reportWarnings(io, warningsFor(opened, opts), values["deny-warnings"]) };
 }

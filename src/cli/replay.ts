@@ -1,12 +1,12 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { checkInvariants, compareState, type DevicePair, openPair } from "../fuzz/harness.js";
 import { formatLspciDump } from "../host/dump.js";
+import { readTextInput } from "../io/input.js";
 import { DEFAULT_EXAMPLE, type OpenedDevice } from "../open-device.js";
 import { type Access, formatRead, parseReplayScript } from "../runtime/script.js";
 import { type Command, EXIT, UsageError } from "./command.js";
 import { openForVerb, ruleFiles } from "./open.js";
-import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
+import { deviceHelp, deviceOptions, parseBarOptions, selectionOf } from "./view.js";
 import { reportWarnings, warningsFor } from "./warnings.js";
 
 const hex = (v: number, digits: number) => "0x" + (v >>> 0).toString(16).padStart(digits, "0");
@@ -42,7 +42,7 @@ ${deviceHelp}
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...deviceOptions, host: { type: "boolean" }, check: { type: "boolean" } } });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "missing SCRIPT" : "give exactly one SCRIPT");
     const scriptPath = positionals[0];
-    const text = readFileSync(scriptPath === "-" ? 0 : scriptPath, "utf8");
+    const text = readTextInput(scriptPath, "script");
     const logLines: string[] = [];
     const log = (l: string) => logLines.push(l);
     // Without --check the device opens once; whether the script asks for a
@@ -50,7 +50,7 @@ ${deviceHelp}
     let pair: DevicePair | undefined;
     let opened: OpenedDevice;
     if (values.check || /^\s*#\s*(cfgvirt fuzz counterexample|cfgvirt:\s*check\b)/m.test(text)) {
-      const opts = { rules: ruleFiles(values.rules), log, ...(values.bar ? parseBarOptions(values.bar) : {}) };
+      const opts = { rules: ruleFiles(values.rules), log, ...selectionOf(values), ...(values.bar ? parseBarOptions(values.bar) : {}) };
       pair = openPair(values.device ?? DEFAULT_EXAMPLE, opts);
       opened = pair.table;
       const stop = reportWarnings(io, warningsFor(opened, opts), values["deny-warnings"]);

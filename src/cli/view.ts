@@ -13,10 +13,18 @@ export const deviceOptions = {
   bar: { type: "string", multiple: true },
   json: { type: "boolean" },
   ...warningOptions,
+  slot: { type: "string", short: "s" },
+  id: { type: "string", short: "d" },
 } as const;
 
-export const deviceHelp = `  --device FILE   an lspci -x/-xxx/-xxxx dump, a binary config file, or a rule
-                  file with an \`image\` (default: the example NIC, examples/nic.rules)
+/** The device options' choice of one device in a multi-device dump. */
+export const selectionOf = (v: { slot?: string; id?: string }) => ({ select: { slot: v.slot, id: v.id } });
+
+export const deviceHelp = `  --device FILE   an lspci -x/-xxx/-xxxx dump (also with -vvv; - for standard input),
+                  a binary config file, a live device's address (0000:00:03.0, read
+                  from sysfs), or a rule file with an \`image\` (default: examples/nic.rules)
+  -s, --slot S    in a dump of several devices, the one at [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]
+  -d, --id V:D    ...or the one with [VENDOR]:[DEVICE] (both as lspci spells them)
   --rules FILE    extra rule or device files (repeatable); the standard library is always loaded
   --bar N=SIZE    BAR N's size, e.g. 0=128K (repeatable; N=rom for the ROM). Without it:
                   the device file's, the input's, a Resizable BAR's current size, else
@@ -33,7 +41,7 @@ export function parseBarOptions(specs: readonly string[] | undefined): { barSize
   for (const spec of specs ?? []) {
     const m = /^([0-5]|rom)=(0x[0-9a-fA-F]+|\d+)([KMG]?)$/.exec(spec);
     const size = m ? Number(m[2]) * UNIT[m[3]] : NaN;
-    if (!m || size <= 0 || (size & (size - 1)) !== 0) throw new UsageError(`--bar ${spec}: expected N=SIZE with N 0..5 or rom and SIZE a power of two, e.g. 0=128K`);
+    if (!m || !(size > 0 && Number.isSafeInteger(size) && 2 ** Math.round(Math.log2(size)) === size)) throw new UsageError(`--bar ${spec}: expected N=SIZE with N 0..5 or rom and SIZE a power of two, e.g. 0=128K`);
     if (m[1] === "rom") romSize = size;
     else barSizes[Number(m[1])] = size;
   }

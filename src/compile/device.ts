@@ -74,6 +74,13 @@ export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.L
     overrides.set(layout.name.name, m);
   };
 
+  for (const m of device.matches) {
+    // A class code is 24 bits: a value or mask past them would match every device (mask 0) or none.
+    if (m.kind === "class" && (m.value > 0xffffff || m.mask > 0xffffff)) {
+      ds.push(error("E108", `class match 0x${m.value.toString(16)}${m.mask === 0xffffff ? "" : `/0x${m.mask.toString(16)}`} is wider than the 24-bit class code`, m.span,
+        "write `class 0xCCSSPP` or `class 0xCCSSPP/0xMMMMMM`, e.g. `class 0x020000/0xff0000`"));
+    }
+  }
   for (const stmt of device.stmts) {
     switch (stmt.kind) {
       case "allow":
@@ -95,7 +102,7 @@ export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.L
       }
       case "ids":
         for (const { name, value } of stmt.ids) {
-          const key = ID_FIELDS[name.name];
+          const key = Object.hasOwn(ID_FIELDS, name.name) ? ID_FIELDS[name.name] : undefined;
           if (!key) {
             ds.push(error("E110", `\`${name.name}\` is not an ID a device file can set`, name.span, `IDs: ${Object.keys(ID_FIELDS).join(", ")}`));
             continue;

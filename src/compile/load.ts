@@ -1,9 +1,10 @@
 // Read rule files and their includes into one rule set, then compile it:
 // every layout lowered to a template, every device file resolved to a policy.
 // All errors of the stage are collected before anything stops.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { error, type Diagnostic, throwIfErrors } from "../diag/diagnostic.js";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { CfgvirtError, error, type Diagnostic, type Span, throwIfErrors } from "../diag/diagnostic.js";
+import { readTextInput } from "../io/input.js";
 import { rulesDir } from "../paths.js";
 import type * as A from "../syntax/ast.js";
 import { parseRules } from "../syntax/parse.js";
@@ -45,16 +46,70 @@ export function rulesFilesIn(dir: string): string[] {
   return out;
 }
 
+/** The real path, or the resolved one when it does not exist (yet). */
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+const within = (dir: string, path: string): boolean => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+
+/**
+ * Where an include resolves: beside the including file, then in the standard
+ * library, and only to a `.rules` file inside the including file's rule tree
+ * (the directory of the file named on the command line) or inside the standard
+ * library; symbolic links are followed before the check. So a rule file cannot
+ * read, or echo in an error, a file that is not a rule file (`include "/etc/shadow"`).
+ */
+function resolveInclude(item: A.Include, from: string, tree: string): { path: string; tree: string } | Diagnostic {
+  const stdlib = realOrResolved(rulesDir);
+  if (!item.path.endsWith(".rules")) {
+    return error("E111", `included file "${item.path}" is not a rule file`, item.span, "includes name `.rules` files");
+  }
+  const candidates = [
+    { path: realOrResolved(resolve(dirname(from), item.path)), tree },
+    { path: realOrResolved(resolve(rulesDir, item.path)), tree: stdlib },
+  ];
+  const existing = candidates.filter((c) => existsSync(c.path));
+  const allowed = existing.find((c) => within(c.tree, c.path) || within(stdlib, c.path));
+  if (allowed) return allowed;
+  if (existing.length > 0) {
+    return error("E111", `included file "${item.path}" is outside the rule tree`, item.span,
+      `includes resolve inside ${displayPath(tree)} (the including rule tree) or the standard library (${displayPath(rulesDir)})`);
+  }
+  return error("E111", `cannot find included file "${item.path}"`, item.span,
+    `includes are looked up beside the including file, then in the standard library (${displayPath(rulesDir)})`);
+}
+
+/** A pipe (process substitution `<(...)`, a FIFO): what the user's own command writes. */
+function isPipe(path: string): boolean {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
 /** Parse files and, transitively, what they include. Each file is read once. */
 export function loadRuleSet(paths: readonly string[], sources: ReadonlyMap<string, string> = new Map()): { ruleSet: RuleSet; diagnostics: Diagnostic[] } {
   const ds: Diagnostic[] = [];
   const files: A.RuleFile[] = [];
   const seen = new Set<string>();
-  const visit = (path: string) => {
-    const full = resolve(path);
+  const visit = (path: string, tree: string, at: Span | undefined) => {
+    const full = sources.has(path) ? resolve(path) : realOrResolved(path);
     if (seen.has(full)) return;
     seen.add(full);
-    const text = sources.get(path) ?? readFileSync(full, "utf8");
+    let text: string;
+    try {
+      text = sources.get(path) ?? readTextInput(path, "rules", { at });
+    } catch (e) {
+      if (!(e instanceof CfgvirtError)) throw e;
+      ds.push(...e.diagnostics);
+      return;
+    }
     const parsed = parseRules(sources.has(path) ? path : displayPath(full), text);
     if (!parsed.ok) {
       ds.push(...parsed.diagnostics);
@@ -63,22 +118,19 @@ export function loadRuleSet(paths: readonly string[], sources: ReadonlyMap<strin
     files.push(parsed.file);
     for (const item of parsed.file.items) {
       if (item.kind !== "include") continue;
-      const candidates = [resolve(dirname(full), item.path), resolve(rulesDir, item.path)];
-      const found = candidates.find((c) => existsSync(c));
-      if (!found) {
-        ds.push(error("E111", `cannot find included file "${item.path}"`, item.span,
-          `includes are looked up beside the including file, then in the standard library (${displayPath(rulesDir)})`));
-        continue;
-      }
-      visit(found);
+      const found = resolveInclude(item, full, tree);
+      if ("code" in found) ds.push(found);
+      else visit(found.path, found.tree, item.span);
     }
   };
   for (const p of paths) {
-    if (!sources.has(p) && !existsSync(p)) {
-      ds.push(error("E111", `cannot read rule file ${p}: no such file`));
+    if (!sources.has(p) && p !== "-" && !p.endsWith(".rules") && !isPipe(p)) {
+      // Checked before reading, so that an error never shows a line of a file that is not a rule file.
+      // Standard input and pipes carry what the user's own command wrote, and are read.
+      ds.push(error("E111", `cannot read rule file ${p}: not a rule file`, undefined, "rule files end in `.rules`"));
       continue;
     }
-    visit(p);
+    visit(p, dirname(sources.has(p) ? resolve(p) : realOrResolved(p)), undefined);
   }
   const items = files.flatMap((f) => f.items);
   const blocks = new Map<string, A.RegisterBlock>();
@@ -223,7 +275,7 @@ export function compileRules(extraPaths: readonly string[] = [], opts: { standar
   const paths = [...(opts.standard === false ? [] : standardRuleFiles()), ...extraPaths];
   // Compiling is pure in the files' contents: reuse a result while none of the
   // files it read (includes too) has changed.
-  const key = opts.sources ? undefined : paths.map((p) => resolve(p)).join("|");
+  const key = opts.sources || paths.some((p) => p === "-" || isPipe(p)) ? undefined : paths.map((p) => resolve(p)).join("|");
   const hit = key !== undefined ? cache.get(key) : undefined;
   if (hit && hit.stamps.every(([p, t]) => stamp(p) === t)) return hit.compiled;
   const compiled = compileUncached(paths, opts.sources);

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ATTRIBUTES } from "../syntax/ast.js";
 import { CfgvirtError, error, SourceFile, type Span } from "../diag/diagnostic.js";
 import type { Template } from "./template.js";
+import { HOOK_NAMES, LINKS } from "./vocabulary.js";
 
 const u32 = z.number().int().min(0).max(0xffffffff);
 const width = z.union([z.literal(8), z.literal(16), z.literal(32)]);
@@ -36,7 +37,12 @@ const masksSchema = z.object({
   covered: u32, hwRead: u32, virtRead: u32, virtWrite: u32, virtW1C: u32, hwWrite: u32, preserve: u32,
   attrWritable: u32, attrW1C: u32, attrRsvdZ: u32,
 }).strict();
-const initSchema = z.object({ mask: u32, kind: z.enum(["hw", "const", "link"]), value: u32, link: z.string().optional() }).strict();
+const initSchema = z.object({ mask: u32, kind: z.enum(["hw", "const", "link"]), value: u32, link: z.string().optional() }).strict()
+  .refine((i) => (i.kind === "link") === (i.link !== undefined) && (i.link === undefined || Object.hasOwn(LINKS, i.link)), {
+    message: `a "link" init names one of ${Object.keys(LINKS).join(", ")}, and only a "link" init has one`,
+    path: ["link"],
+  });
+const hookName = z.enum(HOOK_NAMES as [string, ...string[]]);
 const policyKind = z.enum(["pass", "emulate", "hide", "trap"]);
 
 export const pieceSchema = z.object({
@@ -45,7 +51,7 @@ export const pieceSchema = z.object({
   dword: z.number().int().min(0).max(1023),
   masks: masksSchema,
   inits: z.array(initSchema),
-  hooks: z.array(z.object({ hook: z.string(), mask: u32 }).strict()),
+  hooks: z.array(z.object({ hook: hookName, mask: u32 }).strict()),
 }).strict();
 
 export const fieldInfoSchema = z.object({
@@ -89,7 +95,14 @@ export const templateSchema = z.object({
   rest: z.object({
     attribute: z.enum(ATTRIBUTES), policy: policyKind, detail: z.string(), masks: masksSchema, init: initSchema.optional(), source: sourceRef,
   }).strict().optional(),
-}).strict();
+}).strict().superRefine((t, ctx) => {
+  // A piece or field names its guard by index into this template's guards.
+  const check = (guard: number, path: (string | number)[]) => {
+    if (guard >= t.guards.length) ctx.addIssue({ code: "custom", path, message: `guard index ${guard} is past the template's ${t.guards.length} guards` });
+  };
+  t.pieces.forEach((p, i) => check(p.guard, ["pieces", i, "guard"]));
+  t.fields.forEach((f, i) => check(f.guard, ["fields", i, "guard"]));
+});
 
 export const compiledJsonSchema = z.object({
   format: z.literal("cfgvirt-templates/1"),

@@ -116,8 +116,35 @@ export function formatDiagnostic(d: Diagnostic): string {
   return lines.join("\n");
 }
 
-export function formatDiagnostics(ds: readonly Diagnostic[]): string {
-  return ds.map(formatDiagnostic).join("\n\n");
+/** At most this many diagnostics are printed; the rest are counted ("and N more"). */
+export const MAX_SHOWN_DIAGNOSTICS = 50;
+
+/** Render diagnostics, at most MAX_SHOWN_DIAGNOSTICS of them, then how many more there were. */
+export function formatDiagnostics(ds: readonly Diagnostic[], omitted = 0): string {
+  const shown = ds.slice(0, MAX_SHOWN_DIAGNOSTICS);
+  const more = ds.length - shown.length + omitted;
+  const text = shown.map(formatDiagnostic).join("\n\n");
+  return more > 0 ? `${text}\n\n... and ${more} more error${more === 1 ? "" : "s"}` : text;
+}
+
+/**
+ * A stage's diagnostics, bounded: a file with an error on every line keeps the
+ * first MAX_SHOWN_DIAGNOSTICS and only counts the others, so neither memory nor
+ * the message grows with the input.
+ */
+export class DiagnosticList {
+  readonly items: Diagnostic[] = [];
+  omitted = 0;
+  push(d: Diagnostic): void {
+    if (this.items.length < MAX_SHOWN_DIAGNOSTICS) this.items.push(d);
+    else this.omitted++;
+  }
+  get length(): number {
+    return this.items.length + this.omitted;
+  }
+  throwIfAny(): void {
+    if (this.length > 0) throw new CfgvirtError(this.items, this.omitted);
+  }
 }
 
 /**
@@ -127,8 +154,12 @@ export function formatDiagnostics(ds: readonly Diagnostic[]): string {
 export class CfgvirtError extends Error {
   readonly code: string;
   readonly span: Span | undefined;
-  constructor(readonly diagnostics: readonly Diagnostic[]) {
-    super(formatDiagnostics(diagnostics));
+  constructor(
+    readonly diagnostics: readonly Diagnostic[],
+    /** Diagnostics of the stage that were counted but not kept. */
+    readonly omitted = 0,
+  ) {
+    super(formatDiagnostics(diagnostics, omitted));
     this.name = "CfgvirtError";
     this.code = diagnostics[0]?.code ?? "E000";
     this.span = diagnostics[0]?.span;

@@ -2,7 +2,7 @@
 // for each device, and render it as Markdown and as one self-contained HTML
 // page with the same content. Same inputs, same bytes: no timestamps, no
 // absolute paths, stable order everywhere.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { compileRules, type CompiledRules, standardRuleFiles } from "../compile/load.js";
 import { type OpenedDevice, openDevice } from "../open-device.js";
@@ -76,7 +76,8 @@ export function buildDocs(opts: DocsOptions = {}): DocSet {
     const dev = openDevice(path, { rules });
     opened.push(dev);
     for (const f of ruleFilesOf(dev.source.compiled)) ruleFiles.add(resolve(f));
-    inputs.push({ path: docPath(path), sha256: sha256(readFileSync(path)) });
+    // A pipe, standard input or a live device cannot be read twice: hash the bytes that were read.
+    inputs.push({ path: docPath(path), sha256: sha256(existsSync(path) && statSync(path).isFile() ? readFileSync(path) : dev.source.bytes) });
     devices.push(deviceDoc({ input: docPath(path), title: dev.source.title, compiled: dev.source.compiled, host: dev.host, tables: dev.tables }, `dev${i + 1}`));
   }
   if (ruleFiles.size === 0) for (const f of standardRuleFiles()) ruleFiles.add(resolve(f));

@@ -3,19 +3,16 @@
 // capability's current size, else a guess), and the caps on a guess.
 // The table runtime (bars.ts) and the reference interpreter both size BARs
 // from here: sizes are a device fact, not lowering.
+import type { InputSizes } from "../host/dump.js";
 import type { HostDevice } from "../host/host.js";
 import { walkExtended } from "./chains.js";
+
+/** Sizes an input carries (sysfs resource, lspci [size=] lines, an example image): the host model's type. */
+export type { InputSizes };
 
 /** Where a BAR's size came from, in the order they win. */
 export type BarSizeSource = "option" | "device-file" | "input" | "resizable-bar" | "guess";
 
-/** Sizes an input (sysfs `resource`, lspci `[size=]` lines, an example image) carries. */
-export interface InputSizes {
-  readonly bars: readonly (number | undefined)[];
-  readonly rom?: number;
-  /** What the sizes were read from, for messages (e.g. "sysfs resource"). */
-  readonly source: string;
-}
 
 /** Sizes someone gave, by where they came from; each undefined entry falls through. */
 export interface GivenSizes {

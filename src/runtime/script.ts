@@ -2,7 +2,7 @@
 // `w OFFSET SIZE VALUE`; numbers in hex (0x..) or decimal; `#` starts a comment.
 // `replay` also reads setpci commands and QEMU's vfio config trace lines
 // (parseReplayScript, below).
-import { CfgvirtError, error, type Diagnostic, SourceFile, spanOfLine } from "../diag/diagnostic.js";
+import { DiagnosticList, error, type Diagnostic, SourceFile, spanOfLine } from "../diag/diagnostic.js";
 
 export type Access =
   | { readonly kind: "r"; readonly offset: number; readonly size: number; readonly line: number }
@@ -20,18 +20,18 @@ const NUMBER = /^(?:0x[0-9a-fA-F]+|[0-9]+)$/;
 
 export function parseAccessScript(path: string, text: string): Access[] {
   const source = new SourceFile(path, text);
-  const ds: Diagnostic[] = [];
+  const ds = new DiagnosticList();
   const out: Access[] = [];
   text.split("\n").forEach((raw, i) => {
     const code = raw.replace(/#.*/, "").replace(/\r$/, "");
     if (code.trim() !== "") parseOwnLine(source, i + 1, code, out, ds);
   });
-  if (ds.length > 0) throw new CfgvirtError(ds);
+  ds.throwIfAny();
   return out;
 }
 
 /** One line of our own syntax (comment already stripped, not blank). */
-function parseOwnLine(source: SourceFile, line: number, code: string, out: Access[], ds: Diagnostic[]): void {
+function parseOwnLine(source: SourceFile, line: number, code: string, out: Access[], ds: DiagnosticList): void {
   const tokens: { text: string; col: number }[] = [];
   for (const m of code.matchAll(/\S+/g)) tokens.push({ text: m[0], col: (m.index ?? 0) + 1 });
   const at = (k: number) => spanOfLine(source, line, tokens[k]?.col ?? code.length + 1, tokens[k]?.text.length ?? 1);
@@ -148,7 +148,7 @@ const OTHER_TRACE_EVENT = /^\s*(?:\d+@[\d.]+:)?[a-z][a-z0-9_]*\s*\(/;
  */
 export function parseReplayScript(path: string, text: string, locate: CapabilityLocator): ReplayScript {
   const source = new SourceFile(path, text);
-  const ds: Diagnostic[] = [];
+  const ds = new DiagnosticList();
   const accesses: Access[] = [];
   let check = false;
   text.split("\n").forEach((raw, i) => {
@@ -185,7 +185,7 @@ export function parseReplayScript(path: string, text: string, locate: Capability
     }
     parseSetpciLine(source, line, code, locate, accesses, ds);
   });
-  if (ds.length > 0) throw new CfgvirtError(ds);
+  ds.throwIfAny();
   return { accesses, check };
 }
 
@@ -199,7 +199,7 @@ function checkAccess(offset: number, size: number, value: number | undefined, at
 const HEX = /^(?:0x)?[0-9a-fA-F]+$/;
 
 /** One setpci command line: options are skipped, each operation becomes accesses. */
-function parseSetpciLine(source: SourceFile, line: number, code: string, locate: CapabilityLocator, out: Access[], ds: Diagnostic[]): void {
+function parseSetpciLine(source: SourceFile, line: number, code: string, locate: CapabilityLocator, out: Access[], ds: DiagnosticList): void {
   const tokens = [...code.matchAll(/\S+/g)].map((m) => ({ text: m[0], col: (m.index ?? 0) + 1 }));
   let k = 0;
   if (tokens[k]?.text === "setpci") k++;

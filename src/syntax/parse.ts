@@ -20,9 +20,11 @@ function built(): { readonly grammar: ohm.Grammar; readonly semantics: ohm.Seman
 // The source file being converted; set for the duration of one parse call so that
 // every action can build spans without threading it through Ohm.
 let current: SourceFile;
+// Where the text Ohm is matching starts in the file (files are matched one top-level item at a time).
+let base = 0;
 
 function span(node: ohm.Node): Span {
-  return { source: current, start: node.source.startIdx, end: node.source.endIdx };
+  return { source: current, start: base + node.source.startIdx, end: base + node.source.endIdx };
 }
 
 function ident(node: ohm.Node): A.Ident {
@@ -110,7 +112,7 @@ const ACTIONS: ohm.ActionDict<unknown> = {
     const rest = body.find((s): s is { rest: A.RestRule } => "rest" in s);
     const uses = body.filter((s): s is { use: A.Ident } => "use" in s).map((u) => u.use);
     const [first, ...others] = id.ast() as A.NumberLit[];
-    const doc = docAbove(this.source.startIdx);
+    const doc = docAbove(base + this.source.startIdx);
     return {
       kind: "layout",
       layoutKind: kind.sourceString as A.LayoutKind,
@@ -173,7 +175,7 @@ const ACTIONS: ohm.ActionDict<unknown> = {
     return { spec: text.ast() };
   },
   Register(_kw, name, _at, offset, width, spec, _o, fields, _c) {
-    const doc = docAbove(this.source.startIdx);
+    const doc = docAbove(base + this.source.startIdx);
     const citation = optional(spec, (n) => n.ast() as string);
     return {
       kind: "register",
@@ -188,7 +190,7 @@ const ACTIONS: ohm.ActionDict<unknown> = {
   },
   Field(bits, name, attribute, policy, _semi) {
     const [hi, lo] = bits.ast() as [number, number];
-    const doc = [docAbove(this.source.startIdx), docAfter(this.source.endIdx)].filter(Boolean).join("\n");
+    const doc = [docAbove(base + this.source.startIdx), docAfter(base + this.source.endIdx)].filter(Boolean).join("\n");
     return {
       ...(doc ? { doc } : {}),
       hi,
@@ -391,26 +393,124 @@ function describeToken(text: string, pos: number): string {
   return t ? `\`${t}\`` : "whitespace";
 }
 
+/** Deeper nesting than any rule file needs; far below where Ohm's recursion overflows the stack. */
+export const MAX_NESTING = 64;
+/**
+ * Longest rule text parsed. Ohm's memo table costs about 1 KB per byte of the
+ * text it matches (500 KB took 490 MB); files are matched one top-level item at
+ * a time, so the cost follows the largest item, and this caps the worst case.
+ */
+export const MAX_RULES_BYTES = 256 * 1024;
+
+/**
+ * Split a file after each `}` that closes a top-level item (outside comments
+ * and strings), so that each piece is matched on its own. Unbalanced text ends
+ * up in one piece whose match fails where the grammar says it does.
+ */
+function topLevelPieces(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "#") {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"' && text[i] !== "\n") i++;
+    } else if (c === "{") depth++;
+    else if (c === "}" && --depth <= 0) {
+      if (depth < 0) break;
+      out.push([start, i + 1]);
+      start = i + 1;
+    }
+  }
+  out.push([start, text.length]);
+  return out;
+}
+
+/**
+ * Where nesting first goes deeper than MAX_NESTING, counting what the grammar
+ * recurses on: braces and parentheses, `!` prefixes, and `else when` chains (each
+ * link nests the next `when`). A linear scan, done before Ohm sees the text.
+ */
+export function tooDeepAt(text: string): number | undefined {
+  const chains: number[] = [0];
+  let chainSum = 0;
+  let nots = 0;
+  let lastWord = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "#") {
+      while (i < text.length && text[i] !== "\n") i++;
+      continue;
+    }
+    if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"' && text[i] !== "\n") i++;
+      continue;
+    }
+    if (/\s/.test(c)) continue;
+    const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i, i + 64))?.[0];
+    if (word) {
+      if (word === "when") {
+        const level = chains.length - 1;
+        if (lastWord === "else") {
+          chains[level]++;
+          chainSum++;
+        } else {
+          chainSum -= chains[level];
+          chains[level] = 0;
+        }
+      }
+      if (word !== "else" && word !== "when") nots = 0;
+      lastWord = word;
+      i += word.length - 1;
+    } else {
+      lastWord = "";
+      if (c === "(" || c === "{") chains.push(0);
+      else if ((c === ")" || c === "}") && chains.length > 1) chainSum -= chains.pop()!;
+      else if (c === "!" && text[i + 1] !== "=") nots++;
+      else if (c !== "!") nots = 0;
+    }
+    if (chains.length - 1 + chainSum + nots > MAX_NESTING) return i;
+  }
+  return undefined;
+}
+
 export type ParseResult = { ok: true; file: A.RuleFile } | { ok: false; diagnostics: Diagnostic[] };
 
 /** Parse one rule file. Syntax errors come back as diagnostics, never as raw Ohm text. */
 export function parseRules(path: string, text: string): ParseResult {
   const source = new SourceFile(path, text);
-  const { grammar, semantics } = built();
-  const match = grammar.match(text);
-  if (match.failed()) {
-    const pos = match.getRightmostFailurePosition();
-    const hint = expectationHint(match.getExpectedText());
-    const d = error(
-      "E001",
-      `syntax error: unexpected ${describeToken(text, pos)}`,
-      { source, start: pos, end: pos + Math.max(1, tokenAt(text, pos)?.length ?? 1) },
-      hint ? `expected ${hint}` : undefined,
-    );
-    return { ok: false, diagnostics: [d] };
+  if (text.length > MAX_RULES_BYTES) {
+    return { ok: false, diagnostics: [error("E003", `rule file is larger than ${MAX_RULES_BYTES / 1024} KiB`, { source, start: MAX_RULES_BYTES, end: MAX_RULES_BYTES + 1 },
+      "split it into files that `include` each other")] };
   }
-  current = source;
-  const items = semantics(match).ast() as A.Item[];
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) {
+    return { ok: false, diagnostics: [error("E002", `nesting deeper than ${MAX_NESTING} levels`, { source, start: deep, end: deep + 1 },
+      "flatten the guard or the `else when` chain; no register layout needs this depth")] };
+  }
+  const { grammar, semantics } = built();
+  const items: A.Item[] = [];
+  for (const [start, end] of topLevelPieces(text)) {
+    const match = grammar.match(text.slice(start, end));
+    if (match.failed()) {
+      const pos = start + match.getRightmostFailurePosition();
+      const hint = expectationHint(match.getExpectedText());
+      const d = error(
+        "E001",
+        `syntax error: unexpected ${describeToken(text, pos)}`,
+        { source, start: pos, end: pos + Math.max(1, tokenAt(text, pos)?.length ?? 1) },
+        hint ? `expected ${hint}` : undefined,
+      );
+      return { ok: false, diagnostics: [d] };
+    }
+    current = source;
+    base = start;
+    items.push(...(semantics(match).ast() as A.Item[]));
+  }
   return { ok: true, file: { path, items } };
 }
 

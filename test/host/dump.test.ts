@@ -60,7 +60,7 @@ describe("lspci dumps", () => {
   it("rejects a dump of an unusual size, and a second device", () => {
     expect(errorOf(() => parseLspciDump("d", rows(128))).message).toMatch(/error\[D005\]: dump holds 128 bytes; expected 64, 256 or 4096/);
     const two = "00:01.0 A\n" + rows(64) + "00:02.0 B\n" + rows(64);
-    expect(errorOf(() => parseLspciDump("d", two)).message).toMatch(/^d:6:1: error\[D004\]: a second device starts here/);
+    expect(errorOf(() => parseLspciDump("d", two)).message).toMatch(/^d:6:1: error\[D004\]: the dump holds 2 devices \(00:01\.0, 00:02\.0\); a second device starts here/);
   });
 
   it("reads binary config files of 64, 256 and 4096 bytes and refuses others", () => {
