@@ -28,6 +28,8 @@ export interface DevicePolicy {
   /** Device-specific bytes (belonging to no layout) that pass through. */
   readonly passBytes: readonly PassRange[];
   readonly permissive: boolean;
+  /** Page-align the host's memory BARs before assignment (`reassign`; the platform does it). */
+  readonly reassign: boolean;
 }
 
 /** IDs a device file may replace with `ids NAME = VALUE`, as header register.field. */
@@ -52,6 +54,7 @@ export function defaultPolicy(): DevicePolicy {
     romSize: undefined,
     passBytes: [],
     permissive: false,
+    reassign: false,
   };
 }
 
@@ -66,6 +69,7 @@ export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.L
   let romSize: number | undefined;
   const passBytes: PassRange[] = [];
   let permissive = false;
+  let reassign = false;
   const capabilityNames = [...layouts.values()].filter((l) => l.layoutKind !== "header").map((l) => l.name.name);
 
   const addOverride = (layout: A.Layout, key: string, policy: A.Policy, at: A.Node) => {
@@ -134,13 +138,16 @@ export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.L
       case "permissive":
         permissive = true;
         break;
+      case "reassign":
+        reassign = true;
+        break;
     }
   }
   for (const n of allow) {
     if (hide.has(n)) ds.push(error("E104", `device "${device.name}" both allows and hides \`${n}\``, device.span));
   }
   return {
-    policy: { name: device.name, source: sourceRef(device.span), matches: device.matches, allow, hide, overrides, barSizes, romSize, passBytes, permissive },
+    policy: { name: device.name, source: sourceRef(device.span), matches: device.matches, allow, hide, overrides, barSizes, romSize, passBytes, permissive, reassign },
     diagnostics: ds,
   };
 }

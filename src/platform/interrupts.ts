@@ -1,7 +1,10 @@
 // Interrupt delivery. The host side: the platform's own MSI address and a
 // table of host vectors, each routed to a guest interrupt source (interrupt
-// remapping). The guest side: a log of the message writes the guest's
-// interrupt controller receives, each with the guest's address and data.
+// remapping). The guest side: every message write the guest receives, with
+// the guest's address and data, delivered to the vCPU the address names
+// (vcpus.ts). Records are bounded rings (ring.ts): a storm costs constant memory.
+import { Ring } from "./ring.js";
+import { type MsiDelivery, Vcpus } from "./vcpus.js";
 
 /** The address the platform programs into host MSI/MSI-X: its own, never the guest's. */
 export const PLATFORM_MSI_ADDRESS = 0xfee0_0000;
@@ -18,12 +21,15 @@ export interface GuestMessage {
 
 /** The guest's interrupt controller, as far as the platform needs: it records what it receives. */
 export class GuestInterrupts {
-  readonly messages: GuestMessage[] = [];
-  /** INTx assertions that no MSI carried, per source. */
-  readonly intx: string[] = [];
+  readonly messages = new Ring<GuestMessage>(256);
+  /** INTx assertions that reached the guest, per source. */
+  readonly intx = new Ring<string>(256);
 
-  deliver(source: string, address: bigint, data: number): void {
+  constructor(readonly cpus: Vcpus = new Vcpus(1)) {}
+
+  deliver(source: string, address: bigint, data: number): MsiDelivery {
     this.messages.push({ source, address, data: data & 0xffff });
+    return this.cpus.deliverMsi(address, data);
   }
 
   assertIntx(source: string): void {
@@ -44,7 +50,7 @@ export interface StrayMessage {
  */
 export class HostVectors<Route> {
   private readonly routes = new Map<number, { route: Route; index: number }>();
-  readonly stray: StrayMessage[] = [];
+  readonly stray = new Ring<StrayMessage>(256);
 
   allocate(count: number, route: Route): number {
     const size = 1 << Math.ceil(Math.log2(Math.max(1, count)));

@@ -5,6 +5,8 @@
 // and is recorded. The Command register's Bus Master Enable says whether the
 // device may issue requests at all; what it may reach is this map's alone.
 
+import { Ring } from "./ring.js";
+
 export const PAGE_SIZE = 4096;
 
 export interface IommuFault {
@@ -21,7 +23,8 @@ interface Mapping {
 
 export class Iommu {
   private readonly domains = new Map<number, Map<number, Mapping>>();
-  readonly faults: IommuFault[] = [];
+  /** Faults, newest last; bounded (a device in a fault loop costs constant memory). */
+  readonly faults = new Ring<IommuFault>(256);
 
   createDomain(domain: number): void {
     if (!this.domains.has(domain)) this.domains.set(domain, new Map());

@@ -3,7 +3,11 @@
 // capabilities are, its IOMMU domain, and the interrupt routes the platform
 // has set up for it.
 import type { OpenedDevice } from "../open-device.js";
+import type { BarInfo } from "../runtime/bars.js";
 import { capabilityOffset } from "./capabilities.js";
+import type { ConfigFunction } from "./config-space.js";
+import type { HostBars, MsixLocation } from "./host-bars.js";
+import type { PlatformState } from "./reset.js";
 
 /** An MSI-X table entry (the table lives in a BAR; modelled here, not in configuration space). */
 export interface MsixEntry {
@@ -37,6 +41,32 @@ export class PassThroughFunction {
   readonly guestPending = new Set<number>();
   /** The last PowerState the platform accepted (0 = D0 .. 3 = D3hot). */
   powerState = 0;
+  /** The device model behind the BARs (set by the machine at plug). */
+  hostBars: HostBars | undefined;
+  /** The host's configuration right after a reset, and what the platform restores then (reset.ts). */
+  resetImage: Uint32Array | undefined;
+  platformState: PlatformState | undefined;
+  /** The emulated interrupt controller line INTx reaches, and whether the device holds its pin. */
+  intxLine = -1;
+  intxPending = false;
+  /** Where the MSI-X table and PBA sit in the BARs (host values, read at plug). */
+  msixLocation: { readonly table: MsixLocation; readonly pba: MsixLocation } | undefined;
+  /** Called after a guest configuration write that may move a BAR or change decoding (0x04..0x33). */
+  afterConfigWrite: (() => void) | undefined;
+  /**
+   * The function's configuration space as the guest's buses reach it: the
+   * runtime's, plus the platform's look after writes to Command, the BARs and
+   * the ROM BAR (remapping BARs, re-gating INTx), as QEMU's config write path does.
+   */
+  readonly config: ConfigFunction = {
+    read: (offset, size) => this.opened.device.read(offset, size),
+    write: (offset, size, value) => {
+      this.opened.device.write(offset, size, value);
+      if (offset < 0x34 && offset + size > 0x04) this.afterConfigWrite?.();
+    },
+  };
+  /** Whether the platform found it unsuitable for pass-through (unsuitable.ts). */
+  unsuitable = false;
 
   constructor(
     readonly name: string,
@@ -54,6 +84,11 @@ export class PassThroughFunction {
     const fresh = () => ({ address: 0n, data: 0, masked: true });
     this.hostMsixTable = Array.from({ length: entries }, fresh);
     this.guestMsixTable = Array.from({ length: entries }, fresh);
+  }
+
+  /** The BARs and ROM BAR, as attach decoded them (sizes included). */
+  get bars(): readonly BarInfo[] {
+    return this.opened.tables.bars;
   }
 
   get device() {

@@ -40,7 +40,7 @@ export class Topology implements ConfigRouter {
       const claim = port.claims(bus);
       if (claim === undefined) continue;
       if (claim === "below" || device !== 0) return undefined;
-      return port.child?.device;
+      return port.child?.config;
     }
     return undefined;
   }

@@ -65,8 +65,11 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
       }
       case "flr":
         // Initiate Function-Level Reset (PCIe Device Control bit 15, AF Control bit 0):
-        // the trapped bit itself, written 1.
-        if ((written & bits & s[d]) === 0) return;
+        // the trapped bit itself, written 1, and only on a function that says it
+        // can: PCIe Device Capabilities bit 28 and AF Capabilities bit 1 (dword bit
+        // 25) both sit in the dword before the trapped one. Elsewhere the write
+        // does nothing, as the hardware would ignore it.
+        if ((written & bits & s[d]) === 0 || !flrCapable(device, d, bits)) return;
         device.resetShadow();
         l.functionReset?.(device);
         return;
@@ -90,4 +93,13 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
         return;
     }
   };
+}
+
+/** Whether the function advertises the FLR that the trapped bit `bits` of dword `d` initiates (read from the hardware). */
+export function flrCapable(device: VirtualDevice, d: number, bits: number): boolean {
+  if (d < 1) return false;
+  const caps = device.host.read32(d - 1);
+  if (bits === 0x8000) return (caps & (1 << 28)) !== 0; // PCIe: Device Control at cap+8, Device Capabilities at cap+4
+  if (bits === 0x1) return (caps & (1 << 25)) !== 0; // AF: Control at cap+4, Capabilities at cap+3
+  return false;
 }

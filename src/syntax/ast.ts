@@ -141,7 +141,9 @@ export type DeviceStmt =
       readonly last: NumberLit;
       readonly attribute: Attribute;
     })
-  | (Node & { readonly kind: "permissive" });
+  | (Node & { readonly kind: "permissive" })
+  /** Move a non-page-aligned host memory BAR to a page-aligned address before assignment (the platform acts on it). */
+  | (Node & { readonly kind: "reassign" });
 
 export interface Device extends Node {
   readonly kind: "device";

@@ -341,6 +341,9 @@ const ACTIONS: ohm.ActionDict<unknown> = {
   Permissive(_kw) {
     return { kind: "permissive", span: span(this) };
   },
+  Reassign(_kw) {
+    return { kind: "reassign", span: span(this) };
+  },
   Image(_kw, name, _o, stmts, _c) {
     return { kind: "image", name: name.ast(), stmts: stmts.children.map((s) => s.ast()), span: span(this) } satisfies A.Image;
   },

@@ -87,7 +87,7 @@ describe("CONFIG_DATA (0xCFC..0xCFF)", () => {
       expect(cf8Read(m, bus, dev, f, 1, 1)).toBe(0xff);
       cf8Write(m, bus, dev, f, 0x04, 2, 0x0007);
     }
-    expect(m.guestInterrupts.messages).toEqual([]);
+    expect(m.guestInterrupts.messages.toArray()).toEqual([]);
   });
 
   it("only the first 256 bytes are reachable: register bits stop at 7:2", () => {

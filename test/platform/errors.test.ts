@@ -58,7 +58,7 @@ describe("reported through the Root Port", () => {
     expect(rootStatus(m)).toBe(0x04 | 0x20); // ERR_FATAL/NONFATAL Received, Non-Fatal Error Messages Received
     expect(errorSource(m) >>> 16).toBe(0x0300); // bus 3, device 0, function 0: the guest's numbering
     expect(secondaryStatus(m) & 0x4000).toBe(0x4000);
-    expect(m.guestInterrupts.messages).toEqual([{ source: "root port 00:01.0", address: 0xfee0_6000n, data: 0x4030 }]);
+    expect(m.guestInterrupts.messages.toArray()).toEqual([{ source: "root port 00:01.0", address: 0xfee0_6000n, data: 0x4030 }]);
   });
 
   it("a second uncorrectable error sets Multiple; fatal sets Fatal Error Messages Received", () => {
@@ -98,7 +98,7 @@ describe("reported through the Root Port", () => {
     expect(m.hostError(fn, { kind: "uncorrectable", bit: 14 })).toEqual({ message: undefined, interrupted: false });
     expect(ecamRead(m, 3, 0, 0, FN_AER + 4, 4)).toBe(1 << 14);
     expect(rootStatus(m)).toBe(0);
-    expect(m.guestInterrupts.messages).toEqual([]);
+    expect(m.guestInterrupts.messages.toArray()).toEqual([]);
   });
 
   it("the guest's severity decides fatal or non-fatal", () => {
@@ -119,7 +119,7 @@ describe("reported through the Root Port", () => {
     const { m, fn } = setup({ rootCommand: 0 });
     expect(m.hostError(fn, { kind: "uncorrectable", bit: 14 })).toEqual({ message: "ERR_NONFATAL", interrupted: false });
     expect(rootStatus(m)).toBe(0x24);
-    expect(m.guestInterrupts.messages).toEqual([]);
+    expect(m.guestInterrupts.messages.toArray()).toEqual([]);
   });
 });
 

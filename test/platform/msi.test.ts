@@ -51,8 +51,8 @@ describe("MSI", () => {
     guestEnablesMsi(m);
     const sent = m.signal(fn, 0);
     expect(sent).toEqual({ address: PLATFORM_MSI_ADDRESS, data: fn.msiVectors!.base });
-    expect(m.guestInterrupts.messages).toEqual([{ source: "ep", address: BigInt(GUEST_ADDRESS), data: GUEST_DATA }]);
-    expect(m.hostVectors.stray).toEqual([]);
+    expect(m.guestInterrupts.messages.toArray()).toEqual([{ source: "ep", address: BigInt(GUEST_ADDRESS), data: GUEST_DATA }]);
+    expect(m.hostVectors.stray.toArray()).toEqual([]);
   });
 
   it("multiple messages: the message number lands in the guest's low data bits", () => {
@@ -69,7 +69,7 @@ describe("MSI", () => {
     guestEnablesMsi(m);
     cf8Write(m, 1, 0, 0, MSI + 0x0c, 2, 0x4099);
     m.signal(fn, 0);
-    expect(m.guestInterrupts.messages[0].data).toBe(0x4099);
+    expect(m.guestInterrupts.messages.at(0)!.data).toBe(0x4099);
     expect(readHardware(fn.host, MSI + 0x0c, 2)).toBe(fn.msiVectors!.base);
   });
 
@@ -81,10 +81,10 @@ describe("MSI", () => {
     expect(readHardware(fn.host, MSI + 2, 2) & 1).toBe(0);
     expect(fn.msiVectors).toBeUndefined();
     expect(m.signal(fn, 0)).toBeUndefined();
-    expect(m.guestInterrupts.intx).toEqual(["ep"]);
+    expect(m.guestInterrupts.intx.toArray()).toEqual(["ep"]);
     m.msi.hostMessage(PLATFORM_MSI_ADDRESS, vector);
-    expect(m.guestInterrupts.messages).toEqual([]);
-    expect(m.hostVectors.stray).toEqual([{ address: PLATFORM_MSI_ADDRESS, data: vector }]);
+    expect(m.guestInterrupts.messages.toArray()).toEqual([]);
+    expect(m.hostVectors.stray.toArray()).toEqual([{ address: PLATFORM_MSI_ADDRESS, data: vector }]);
   });
 
   it("whatever the guest writes, the host's MSI registers hold only the platform's values", () => {
@@ -142,7 +142,7 @@ describe("MSI-X", () => {
     expect(fn.hostMsixTable.every((e, i) => e.address === BigInt(PLATFORM_MSI_ADDRESS) && e.data === fn.msixVectors!.base + i)).toBe(true);
     m.writeMsixEntry(fn, 2, { address: 0xfee0_2000n, data: 0x4052, masked: false });
     expect(m.signal(fn, 2)).toEqual({ address: PLATFORM_MSI_ADDRESS, data: fn.msixVectors!.base + 2 });
-    expect(m.guestInterrupts.messages).toEqual([{ source: "ep", address: 0xfee0_2000n, data: 0x4052 }]);
+    expect(m.guestInterrupts.messages.toArray()).toEqual([{ source: "ep", address: 0xfee0_2000n, data: 0x4052 }]);
   });
 
   it("a masked entry holds its message until the guest unmasks it", () => {
@@ -150,7 +150,7 @@ describe("MSI-X", () => {
     cf8Write(m, 1, 0, 0, MSIX + 2, 2, 0x8000);
     m.writeMsixEntry(fn, 1, { address: 0xfee0_3000n, data: 0x4061 });
     m.signal(fn, 1);
-    expect(m.guestInterrupts.messages).toEqual([]);
+    expect(m.guestInterrupts.messages.toArray()).toEqual([]);
     m.writeMsixEntry(fn, 1, { masked: false });
     expect(m.guestInterrupts.messages.map((x) => x.data)).toEqual([0x4061]);
   });
@@ -161,7 +161,7 @@ describe("MSI-X", () => {
     cf8Write(m, 1, 0, 0, MSIX + 2, 2, 0xc000);
     expect(readHardware(fn.host, MSIX + 2, 2) & 0xc000).toBe(0xc000);
     expect(m.signal(fn, 0)).toBeUndefined();
-    expect(m.guestInterrupts.messages).toEqual([]);
+    expect(m.guestInterrupts.messages.toArray()).toEqual([]);
     cf8Write(m, 1, 0, 0, MSIX + 2, 2, 0x8000);
     expect(readHardware(fn.host, MSIX + 2, 2) & 0xc000).toBe(0x8000);
     expect(m.guestInterrupts.messages.map((x) => x.data)).toEqual([0x4070]);
@@ -189,6 +189,6 @@ describe("function-level reset", () => {
     expect(readHardware(fn.host, MSI + 2, 2) & 1).toBe(0);
     expect(m.hostVectors.size).toBe(0);
     m.signal(fn, 0);
-    expect(m.guestInterrupts.messages).toEqual([]);
+    expect(m.guestInterrupts.messages.toArray()).toEqual([]);
   });
 });
