@@ -22,3 +22,4 @@ export { ruleWarnings } from "./compile/warnings.js";
 export { deviceWarnings, type DeviceWarningInput } from "./runtime/warnings.js";
 export { lspciCapabilityName } from "./host/capability-names.js";
 export { exportTables, EXPORT_FORMATS, type ExportFormat, type ExportInput } from "./export/tables.js";
+export * from "./platform/index.js";

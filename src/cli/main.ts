@@ -28,6 +28,7 @@ export const commands: readonly VerbEntry[] = [
   { name: "serve", summary: "serve one device to QEMU's multi-process proxy over a UNIX socket", load: async () => (await import("./serve.js")).serveCommand },
   { name: "list", summary: "list this machine's PCI devices and what cfgvirt would do with each", load: async () => (await import("./list.js")).listCommand },
   { name: "qemu", summary: "boot a real Linux guest in QEMU against served devices and show what it saw", load: async () => (await import("./qemu.js")).qemuCommand },
+  { name: "boot", summary: "boot a simulated guest that brings up passed-through devices, and check every step", load: async () => (await import("./boot.js")).bootCommand },
 ];
 
 function overview(): string {

@@ -117,6 +117,8 @@ export function resetAndRestoreHost(fn: PassThroughFunction, image: Uint32Array,
 export function resetGuestView(fn: PassThroughFunction, bars: readonly BarInfo[]): void {
   const s = fn.device.shadow;
   fn.device.resetShadow();
+  // Command's virtual bits (decoding, parity, SERR#, Interrupt Disable) reset to 0 (PCI LB 3.0 §6.2.2).
+  s[1] = (s[1] & 0xffff_0000) >>> 0;
   for (const b of bars) barDwords(b).forEach((d, k) => (s[d] = resetValue(b, k, s[d])));
   for (const e of fn.guestMsixTable) Object.assign(e, { address: 0n, data: 0, masked: true });
   fn.guestPending.clear();
