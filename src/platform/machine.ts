@@ -206,7 +206,7 @@ export class Machine {
     const shift = (o & 3) * 8;
     const mask = (size === 4 ? 0xffffffff : ((1 << (size * 8)) - 1) << shift) >>> 0;
     const v = ((msixEntryDword(e, dword) & ~mask) | ((value << shift) & mask)) >>> 0;
-    if (dword === 0) this.msi.writeGuestMsixEntry(fn, index, { address: (e.address & ~0xffff_ffffn) | BigInt(v & 0xffff_fffc) });
+    if (dword === 0) this.msi.writeGuestMsixEntry(fn, index, { address: (e.address & ~0xffff_ffffn) | BigInt((v & 0xffff_fffc) >>> 0) });
     else if (dword === 1) this.msi.writeGuestMsixEntry(fn, index, { address: (e.address & 0xffff_ffffn) | (BigInt(v) << 32n) });
     else if (dword === 2) this.msi.writeGuestMsixEntry(fn, index, { data: v });
     else this.msi.writeGuestMsixEntry(fn, index, { masked: (v & 1) !== 0 });

@@ -50,9 +50,11 @@ export interface MsiDelivery {
 
 /** What an MSI address and data name: destination, mode and vector. */
 export function decodeMsi(address: bigint | number, data: number): { isInterrupt: boolean; destination: number; logical: boolean; vector: number } {
-  const a = Number(BigInt(address) & 0xffff_ffffn);
+  // A number is a 32-bit address (an int32 from bitwise arithmetic included); a bigint may carry the upper half.
+  const full = typeof address === "number" ? BigInt(address >>> 0) : address;
+  const a = Number(full & 0xffff_ffffn);
   return {
-    isInterrupt: (a & 0xfff0_0000) >>> 0 === MSI_ADDRESS_BASE && BigInt(address) >> 32n === 0n,
+    isInterrupt: (a & 0xfff0_0000) >>> 0 === MSI_ADDRESS_BASE && full >> 32n === 0n,
     destination: (a >>> 12) & 0xff,
     logical: (a & 0x4) !== 0,
     vector: data & 0xff,
