@@ -24,7 +24,7 @@ function setup(path: string) {
 const place = (m: Machine, address: number) => ecamWrite(m, BUS, 0, 0, 0x10, 4, address);
 const command = (m: Machine, value: number) => ecamWrite(m, BUS, 0, 0, 0x04, 2, value);
 
-describe.skipIf(!haveSharedDevices)("memory BAR mapping on a real device (82576)", () => {
+describe.skipIf(!haveSharedDevices)("memory BAR mapping on a real device (82576)", { timeout: 60_000 }, () => {
   it("a BAR moved twice leaves no stale mapping: only the last address reaches the host", () => {
     const { m, fn, bar0 } = setup(NIC_82576);
     const pages = bar0.size / PAGE_SIZE;
@@ -80,7 +80,7 @@ describe.skipIf(!haveSharedDevices)("memory BAR mapping on a real device (82576)
   });
 });
 
-describe("memory BAR mapping (example NIC)", () => {
+describe("memory BAR mapping (example NIC)", { timeout: 60_000 }, () => {
   it("a BAR at guest address 0 is not mapped (QEMU's pci_bar_address)", () => {
     const { m, fn } = setup(DEFAULT_EXAMPLE);
     place(m, 0);

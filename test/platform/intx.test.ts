@@ -24,7 +24,7 @@ function setup() {
 
 const status = (m: Machine) => ecamRead(m, 1, 0, 0, 0x06, 2);
 
-describe.skipIf(!haveSharedDevices)("INTx (ICH10 UHCI)", () => {
+describe.skipIf(!haveSharedDevices)("INTx (ICH10 UHCI)", { timeout: 60_000 }, () => {
   it("reaches the vCPU the controller line names, and sets then clears Status.Interrupt Status", () => {
     const { m, fn, line } = setup();
     expect(fn.intxLine).toBe(line);

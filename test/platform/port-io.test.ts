@@ -21,7 +21,7 @@ function setup() {
   return { m, fn };
 }
 
-describe.skipIf(!haveSharedDevices)("port I/O to the UHCI's I/O BAR", () => {
+describe.skipIf(!haveSharedDevices)("port I/O to the UHCI's I/O BAR", { timeout: 60_000 }, () => {
   it("OUT to USBCMD reaches the host's register; IN reads what the host holds", () => {
     const { m, fn } = setup();
     m.ioWrite(IO_BASE + USBCMD, 2, 0x0001); // Run/Stop

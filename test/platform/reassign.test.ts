@@ -37,7 +37,7 @@ function capture(argv: string[]) {
   return run(argv, { out: (t) => void (out += t), err: (t) => void (err += t) }).then((status) => ({ status, out, err }));
 }
 
-describe.skipIf(!haveSharedDevices)("non-page-aligned MMIO BAR (ICH10 EHCI at 0xf9eff400)", () => {
+describe.skipIf(!haveSharedDevices)("non-page-aligned MMIO BAR (ICH10 EHCI at 0xf9eff400)", { timeout: 60_000 }, () => {
   it("is refused with the talk's words, naming the BAR and address, and the slot stays empty", () => {
     const m = new Machine();
     let caught: unknown;
@@ -93,7 +93,7 @@ describe.skipIf(!haveSharedDevices)("non-page-aligned MMIO BAR (ICH10 EHCI at 0x
   });
 });
 
-describe("the reassign statement", () => {
+describe("the reassign statement", { timeout: 60_000 }, () => {
   it("parses as a device statement", () => {
     const parsed = parseRules("x.rules", `device "d" match 8086:1234 { reassign }\n`);
     if (!parsed.ok) throw new Error("did not parse");

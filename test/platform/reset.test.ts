@@ -40,7 +40,7 @@ function expectResetReachedDevice(m: Machine, fn: PassThroughFunction, hostBars:
   expect(m.barMap.list(fn)).toHaveLength(0);
 }
 
-describe.skipIf(!haveSharedDevices)("resets that reach the device (real dumps)", () => {
+describe.skipIf(!haveSharedDevices)("resets that reach the device (real dumps)", { timeout: 60_000 }, () => {
   it("after FLR the host function has Bus Master off, its BARs restored, and the guest reads reset values", () => {
     const { m, fn } = setup(NIC_82576);
     const hostBars = memBars(fn).map((b) => hostBarAddress(fn, b));
@@ -88,7 +88,7 @@ describe.skipIf(!haveSharedDevices)("resets that reach the device (real dumps)",
   });
 });
 
-describe("D3hot -> D0 without No_Soft_Reset (example NIC)", () => {
+describe("D3hot -> D0 without No_Soft_Reset (example NIC)", { timeout: 60_000 }, () => {
   it("resets the host function too, and the guest reads reset values", () => {
     const { m, fn } = setup(NIC);
     const hostBars = memBars(fn).map((b) => hostBarAddress(fn, b));

@@ -11,7 +11,7 @@ import { ecamWrite, programBuses } from "./helpers.js";
 const RTL8111 = join(sharedDevicesDir, "realtek-rtl8111-nic.lspci"); // MSI @50 (64-bit), MSI-X @b0
 const NIC_82576 = join(sharedDevicesDir, "intel-82576-nic.lspci"); // MSI-X @70, table in BAR 3
 
-describe.skipIf(!haveSharedDevices)("MSI and MSI-X delivery to vCPUs (real dumps)", () => {
+describe.skipIf(!haveSharedDevices)("MSI and MSI-X delivery to vCPUs (real dumps)", { timeout: 60_000 }, () => {
   it("an MSI to vCPU 3 of 4 lands on vCPU 3 with zero redirections", () => {
     const m = new Machine({ vcpus: 4 });
     const fn = m.plug(1, RTL8111, { name: "rtl8111" });
@@ -47,7 +47,7 @@ describe.skipIf(!haveSharedDevices)("MSI and MSI-X delivery to vCPUs (real dumps
   });
 });
 
-describe("vCPU delivery rules", () => {
+describe("vCPU delivery rules", { timeout: 60_000 }, () => {
   it("a physical destination naming no vCPU goes to vCPU 0 and counts as a redirection", () => {
     const cpus = new Vcpus(4);
     expect(cpus.deliverMsi(msiAddressFor(9), 0x33)).toEqual({ vcpu: 0, vector: 0x33, redirected: true });
