@@ -2,6 +2,7 @@
 // Space off tears the old mapping down first. Real dumps from ../shared/devices
 // (skipped with a message when absent), plus the example NIC.
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_EXAMPLE } from "../../src/open-device.js";
 import { hostBarAddress } from "../../src/platform/bar-map.js";
@@ -94,5 +95,39 @@ describe("memory BAR mapping (example NIC)", { timeout: 60_000 }, () => {
     place(m, 0xffffffff);
     expect(ecamRead(m, BUS, 0, 0, 0x10, 4) >>> 0).toBe((~(bar0.size - 1) & 0xfffffff0) >>> 0);
     expect(m.barMap.list(fn)).toHaveLength(0);
+  });
+});
+
+describe("BAR map invariant (property)", { timeout: 120_000 }, () => {
+  it("after any sequence of BAR moves and decode toggles, exactly the current guest BARs map, once each, and old addresses read all-ones", () => {
+    const { m, fn } = setup(DEFAULT_EXAMPLE);
+    const mems = fn.bars.filter((b) => b.kind === "mem32" && b.size > 0);
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("move" as const), bar: fc.constantFrom(...mems.map((b) => b.index)), slot: fc.integer({ min: 0, max: 63 }) }),
+      fc.record({ kind: fc.constant("decode" as const), on: fc.boolean() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        const seen = new Set<number>();
+        for (const o of ops) {
+          if (o.kind === "decode") command(m, o.on ? 0x0006 : 0x0004);
+          else {
+            const a = 0x8000_0000 + o.slot * 0x40_0000;
+            seen.add(a);
+            ecamWrite(m, BUS, 0, 0, 0x10 + 4 * o.bar, 4, a);
+          }
+        }
+        const on = (ecamRead(m, BUS, 0, 0, 0x04, 2) & 2) !== 0;
+        const runs = m.barMap.list(fn).filter((r) => r.space === "mem");
+        const current = mems.map((b) => ({ bar: b.index, base: (ecamRead(m, BUS, 0, 0, 0x10 + 4 * b.index, 4) & 0xfffffff0) >>> 0, size: b.size }));
+        const expected = on ? current.filter((c) => c.base !== 0) : [];
+        expect(runs.map((r) => ({ bar: r.bar, base: r.guestBase, size: r.size })).sort((x, y) => x.bar - y.bar)).toEqual(expected.sort((x, y) => x.bar - y.bar));
+        for (const a of seen) {
+          const live = expected.some((c) => a >= c.base && a < c.base + c.size);
+          if (!live) expect(m.mmioRead(a, 4)).toBe(0xffffffff);
+        }
+      }),
+      { seed: 20081121, numRuns: 60 },
+    );
   });
 });
