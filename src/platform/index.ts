@@ -23,3 +23,4 @@ export { BarMap, guestBarAddresses, hostBarAddress, type BarRun } from "./bar-ma
 export { type ResetKind, type PlatformState } from "./reset.js";
 export { checkAddressWrite, type UnsuitableUse } from "./unsuitable.js";
 export { DeviceModelLog, logTimestamp, type DeviceModelLogOptions } from "./dm-log.js";
+export { GuestOs, type BootReport, type BootStep, type BootedDevice } from "./guest-os.js";

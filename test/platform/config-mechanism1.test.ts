@@ -13,7 +13,7 @@ function machineWith(path: string) {
   return { m, fn };
 }
 
-describe("CONFIG_ADDRESS (0xCF8)", () => {
+describe("CONFIG_ADDRESS (0xCF8)", { timeout: 60_000 }, () => {
   it("a dword write latches it and a dword read returns it, reserved bits 30:24 and 1:0 as 0", () => {
     const m = new Machine();
     m.ioWrite(0xcf8, 4, 0xff_ab_cd_ef);
@@ -34,7 +34,7 @@ describe("CONFIG_ADDRESS (0xCF8)", () => {
   });
 });
 
-describe("CONFIG_DATA (0xCFC..0xCFF)", () => {
+describe("CONFIG_DATA (0xCFC..0xCFF)", { timeout: 60_000 }, () => {
   for (const path of exampleDevices()) {
     const name = path.replace(/^.*\//, "");
     it(`${name}: every dword, word and byte read equals VirtualDevice.read at that offset`, () => {

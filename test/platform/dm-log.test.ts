@@ -7,7 +7,7 @@ import { AER_ENDPOINT, ecamWrite, imageFile, programBuses } from "./helpers.js";
 
 const LINE = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \d+\] /;
 
-describe("device-model log", () => {
+describe("device-model log", { timeout: 60_000 }, () => {
   it("prefixes every line with date, time and PID", () => {
     const lines: string[] = [];
     const at = new Date(2008, 10, 21, 16, 10, 5).getTime();

@@ -24,7 +24,7 @@ const access = fc.record({
 /** CF8 can only express accesses within one dword: align like a CPU does for port I/O. */
 const fitted = <A extends { offset: number; size: number }>(a: A): A => ({ ...a, offset: a.offset - ((a.offset & 3) + a.size > 4 ? (a.offset & 3) : 0) });
 
-describe("ECAM", () => {
+describe("ECAM", { timeout: 60_000 }, () => {
   it("decodes base + (bus << 20 | device << 15 | function << 12 | offset)", () => {
     expect(ecamAddress(0xe0000000, 2, 3, 4, 0x123)).toBe(0xe0000000 + 0x200000 + 0x18000 + 0x4000 + 0x123);
     const { m, fn } = machineWith(DEFAULT_EXAMPLE);

@@ -30,7 +30,7 @@ const rootStatus = (m: Machine) => ecamRead(m, 0, 1, 0, PORT_AER + 0x30, 4) & 0x
 const errorSource = (m: Machine) => ecamRead(m, 0, 1, 0, PORT_AER + 0x34, 4);
 const secondaryStatus = (m: Machine) => ecamRead(m, 0, 1, 0, 0x1e, 2);
 
-describe("host-side errors, seen by the guest", () => {
+describe("host-side errors, seen by the guest", { timeout: 60_000 }, () => {
   it("AER and Device Status bits the hardware sets are visible to the guest (pass)", () => {
     const { m, fn } = setup();
     m.hostError(fn, { kind: "uncorrectable", bit: 14 }); // Completion Timeout: non-fatal by severity
@@ -51,7 +51,7 @@ describe("host-side errors, seen by the guest", () => {
   });
 });
 
-describe("reported through the Root Port", () => {
+describe("reported through the Root Port", { timeout: 60_000 }, () => {
   it("ERR_NONFATAL: Root Error Status, Error Source = the guest's Requester ID, Received System Error, the port's MSI", () => {
     const { m, fn } = setup();
     expect(m.hostError(fn, { kind: "uncorrectable", bit: 14 })).toEqual({ message: "ERR_NONFATAL", interrupted: true });
@@ -123,7 +123,7 @@ describe("reported through the Root Port", () => {
   });
 });
 
-describe.skipIf(!haveSharedDevices)("a real device (Intel 82576 dump)", () => {
+describe.skipIf(!haveSharedDevices)("a real device (Intel 82576 dump)", { timeout: 60_000 }, () => {
   it("an uncorrectable error logged in the device's AER reaches the guest and its Root Port", () => {
     const m = new Machine();
     const fn = m.plug(1, join(sharedDevicesDir, "intel-82576-nic.lspci"), { name: "82576" });

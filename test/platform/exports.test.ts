@@ -7,7 +7,7 @@ import * as pkg from "../../src/index.js";
 import * as platform from "../../src/platform/index.js";
 import { packageRoot } from "../../src/paths.js";
 
-describe("package exports", () => {
+describe("package exports", { timeout: 60_000 }, () => {
   it("exports Machine and its friends from the package root, typed", () => {
     expect(pkg.Machine).toBe(platform.Machine);
     for (const name of ["Machine", "Vcpus", "InterruptController", "HostBars", "BarMap", "Ring", "DeviceModelLog", "Iommu", "RootPort", "PassThroughFunction"] as const) {

@@ -25,7 +25,7 @@ function guestArmsHotPlug(m: Machine, port = 1, control = (1 << 5) | (1 << 3) | 
   cf8Write(m, 0, port, 0, SLOT_CONTROL, 2, control);
 }
 
-describe("hot-plug", () => {
+describe("hot-plug", { timeout: 60_000 }, () => {
   it("an empty slot shows no presence and no link", () => {
     const m = new Machine();
     expect(slotStatus(m) & (PDS | PDC | DLLSC)).toBe(0);
@@ -83,7 +83,7 @@ describe("hot-plug", () => {
   });
 });
 
-describe("surprise removal", () => {
+describe("surprise removal", { timeout: 60_000 }, () => {
   function removed() {
     const m = new Machine();
     const fn = m.plug(1, DEFAULT_EXAMPLE, { name: "nic" });

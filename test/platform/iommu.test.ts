@@ -23,7 +23,7 @@ function busMaster(m: Machine, bus: number, on: boolean) {
   cf8Write(m, bus, 0, 0, 0x04, 2, on ? cmd | 0x4 : cmd & ~0x4);
 }
 
-describe("IOMMU", () => {
+describe("IOMMU", { timeout: 60_000 }, () => {
   it("Bus Master Enable reaches the hardware through the rules", () => {
     const { m, fn } = setup();
     busMaster(m, 1, false);

@@ -29,7 +29,7 @@ function guestEnablesMsi(m: Machine, mme = 0) {
   cf8Write(m, 1, 0, 0, MSI + 2, 2, (mme << 4) | 1);
 }
 
-describe("MSI", () => {
+describe("MSI", { timeout: 60_000 }, () => {
   it("enable programs the host's MSI with the platform's address and a host vector, not the guest's", () => {
     const { m, fn } = setup();
     guestEnablesMsi(m);
@@ -101,7 +101,7 @@ describe("MSI", () => {
   });
 });
 
-describe("MSI and MSI-X are never both on (XSA-157 class)", () => {
+describe("MSI and MSI-X are never both on (XSA-157 class)", { timeout: 60_000 }, () => {
   it("MSI enabled while MSI-X is enabled is refused, logged once, host MSI stays off", () => {
     const { m, fn, lines } = setup();
     cf8Write(m, 1, 0, 0, MSIX + 2, 2, 0x8000);
@@ -134,7 +134,7 @@ describe("MSI and MSI-X are never both on (XSA-157 class)", () => {
   });
 });
 
-describe("MSI-X", () => {
+describe("MSI-X", { timeout: 60_000 }, () => {
   it("enable programs the host's table with the platform's values; entries deliver the guest's", () => {
     const { m, fn } = setup();
     cf8Write(m, 1, 0, 0, MSIX + 2, 2, 0x8000);
@@ -178,7 +178,7 @@ describe("MSI-X", () => {
   });
 });
 
-describe("function-level reset", () => {
+describe("function-level reset", { timeout: 60_000 }, () => {
   it("FLR resets the virtual state, turns host MSI off and drops the route", () => {
     const { m, fn } = setup();
     guestEnablesMsi(m);

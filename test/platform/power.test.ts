@@ -20,7 +20,7 @@ function setup(path: string) {
 
 const setState = (m: Machine, state: number) => cf8Write(m, 1, 0, 0, PMCSR, 2, state);
 
-describe("power state", () => {
+describe("power state", { timeout: 60_000 }, () => {
   it("D3hot and back to D0 reach the host's PMCSR through the platform", () => {
     const { m, fn } = setup(NVME);
     setState(m, 3);
@@ -90,7 +90,7 @@ describe("power state", () => {
   });
 });
 
-describe("secondary bus reset", () => {
+describe("secondary bus reset", { timeout: 60_000 }, () => {
   it("setting Secondary Bus Reset on the root port resets the function below it and drops its interrupt routes", () => {
     const { m, fn } = setup(NIC);
     const initial = cf8Read(m, 1, 0, 0, 0x0c, 1);

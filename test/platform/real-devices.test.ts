@@ -14,7 +14,7 @@ const dumps = sharedDumps();
 const endpoints = dumps.filter((p) => dumpHeaderType(p) === 0);
 const bridges = dumps.filter((p) => dumpHeaderType(p) !== 0);
 
-describe.skipIf(!haveSharedDevices)("real devices behind a Root Port", () => {
+describe.skipIf(!haveSharedDevices)("real devices behind a Root Port", { timeout: 60_000 }, () => {
   for (const path of endpoints) {
     const name = path.replace(/^.*\//, "");
     it(`${name}: CF8 (256 bytes) and ECAM (4096 bytes) read what the runtime reads`, () => {

@@ -11,7 +11,7 @@ import { cf8Read, cf8Write, ecamRead, programBuses } from "./helpers.js";
 
 const haveLspci = existsSync("/usr/bin/lspci");
 
-describe("bus 0", () => {
+describe("bus 0", { timeout: 60_000 }, () => {
   it("holds the host bridge at 00:00.0 and one Root Port per slot, nothing else", () => {
     const m = new Machine({ rootPorts: 3 });
     expect(cf8Read(m, 0, 0, 0, 0x0a, 2)).toBe(0x0600); // host bridge
@@ -55,7 +55,7 @@ describe("bus 0", () => {
   });
 });
 
-describe("Type 1 routing", () => {
+describe("Type 1 routing", { timeout: 60_000 }, () => {
   it("nothing behind a port is reachable until the guest programs its bus numbers", () => {
     const m = new Machine();
     m.plug(1, DEFAULT_EXAMPLE);

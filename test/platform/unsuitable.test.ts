@@ -18,7 +18,7 @@ function setup() {
   return { m, fn, lines };
 }
 
-describe("unsuitable device detection", () => {
+describe("unsuitable device detection", { timeout: 60_000 }, () => {
   it("reports, by name, a guest-physical address of the function's own BAR written into a device register", () => {
     const { m, fn, lines } = setup();
     m.mmioWrite(0xc000_0100, 4, 0xc002_0040); // "here is where my buffer is": an address inside BAR 3
