@@ -215,7 +215,7 @@ export class Machine {
   /** A guest register write through a BAR: the unsuitable-device heuristic looks at its value. */
   private noteRegisterWrite(fn: PassThroughFunction, bar: number, offset: number, size: number, value: number): void {
     if (size !== 4 || value >>> 0 < PAGE_SIZE) return;
-    const found = checkAddressWrite(fn, fn.bars, bar, offset, size, value);
+    const found = checkAddressWrite(fn, this.barMap.list(fn), bar, offset, size, value);
     if (!found) return;
     this.unsuitable.push(found);
     if (!fn.unsuitable) {

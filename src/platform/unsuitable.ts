@@ -5,8 +5,8 @@
 //
 // What the platform can observe, and so the heuristic: every guest write to a
 // device register through a BAR (MMIO or port I/O) passes through it. A value
-// written there that lies inside one of the SAME function's guest memory BAR
-// windows, while that BAR's guest address differs from its host address, is
+// written there that lies inside one of the SAME function's mapped guest
+// memory BAR windows, while that BAR's guest address differs from its host address, is
 // the device being told a guest-physical address of its own memory. A driver
 // has no reason to do that except for the device to use it internally (DMA
 // to its own BAR would be a peer-to-peer request that the IOMMU does not
@@ -17,8 +17,7 @@
 // than a register, or pointing at guest RAM the device then uses internally,
 // is not seen; a device that merely stores such a value (a scratch register)
 // is reported although it would work. It is a warning, not a refusal.
-import { guestBarAddresses, hostBarAddress } from "./bar-map.js";
-import type { BarInfo } from "../runtime/bars.js";
+import type { BarRun } from "./bar-map.js";
 import type { PassThroughFunction } from "./passthrough-function.js";
 
 export interface UnsuitableUse {
@@ -31,16 +30,20 @@ export interface UnsuitableUse {
   readonly target: number;
 }
 
-/** The finding for one register write, if the value is a guest-physical address inside the function's own BARs. */
-export function checkAddressWrite(fn: PassThroughFunction, bars: readonly BarInfo[], bar: number, offset: number, size: number, value: number, high = 0): UnsuitableUse | undefined {
+/**
+ * The finding for one register write, if the value is a guest-physical address
+ * inside one of the function's own memory BARs as the guest has them mapped now
+ * (`runs`: the BAR map's runs for this function) while that BAR's guest address
+ * differs from its host address.
+ */
+export function checkAddressWrite(fn: PassThroughFunction, runs: readonly BarRun[], bar: number, offset: number, size: number, value: number, high = 0): UnsuitableUse | undefined {
   if (size < 4) return undefined;
   const v = high * 2 ** 32 + (value >>> 0);
   if (v === 0) return undefined;
-  for (const { bar: b, address } of guestBarAddresses(fn, bars)) {
-    if (b.kind === "io" || address === 0) continue;
-    if (v < address || v >= address + b.size) continue;
-    if (address === hostBarAddress(fn, b)) continue; // identity-mapped: the device would find its memory
-    return { fn: fn.name, bar, offset, value: v, target: b.index };
+  for (const r of runs) {
+    if (r.space !== "mem" || r.fn !== fn || v < r.guestBase || v >= r.guestBase + r.size) continue;
+    if (r.guestBase === r.hostBase) continue; // identity-mapped: the device would find its memory
+    return { fn: fn.name, bar, offset, value: v, target: r.bar };
   }
   return undefined;
 }
