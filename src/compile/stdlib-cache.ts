@@ -40,6 +40,7 @@ const deviceSchema = z.object({
   romSize: z.number().optional(),
   passBytes: z.array(z.object({ first: z.number().int(), last: z.number().int(), attribute: z.enum(ATTRIBUTES) }).strict()),
   permissive: z.boolean(),
+  reassign: z.boolean(),
   /** The templates this device's overrides changed, and every layout's visibility. */
   overridden: z.array(templateSchema),
   visibility: z.array(z.tuple([z.string(), z.object({ visible: z.boolean(), reason: z.string() }).strict()])),
@@ -82,6 +83,7 @@ export function stdlibCacheJson(compiled: CompiledRules, applied: (p: DevicePoli
         ...(p.romSize !== undefined ? { romSize: p.romSize } : {}),
         passBytes: p.passBytes.map((r) => ({ first: r.first, last: r.last, attribute: r.attribute })),
         permissive: p.permissive,
+        reassign: p.reassign,
         overridden: plain([...a.templates.values()].filter((t) => compiled.templatesByName.get(t.name) !== t)) as CacheJson["templates"],
         visibility: [...a.visibility],
       };
@@ -129,6 +131,7 @@ export function loadStdlibCache(full: () => CompiledRules, path = stdlibCachePat
       romSize: d.romSize,
       passBytes: d.passBytes,
       permissive: d.permissive,
+      reassign: d.reassign,
     };
   });
   const compiled: CompiledRules = {

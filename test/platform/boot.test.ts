@@ -51,9 +51,9 @@ describe("cfgvirt boot", { timeout: 120_000 }, () => {
     if (haveLspci) expect(decode(view).text).toMatch(/^01:00\.0 Ethernet controller/);
   });
 
-  it("rejects a bad --vcpus", async () => {
+  it("rejects a bad --vcpus (a usage error: exit 2)", async () => {
     const r = await boot(["--vcpus", "0"]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.err).toContain("--vcpus must be 1..255");
   });
 
