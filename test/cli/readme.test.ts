@@ -16,7 +16,7 @@ const ruleBlocks = blocks.filter((b) => b.lang === "" && /^(capability|extended|
 const shellLines = blocks.filter((b) => b.lang === "sh").flatMap((b) => b.text.split("\n")).map((l) => l.replace(/\s+#.*$/, "").trim()).filter(Boolean);
 const dir = mkdtempSync(join(tmpdir(), "cfgvirt-readme-"));
 
-// The project's own npm scripts; `npm start` is `cfgvirt view`, run below as such.
+// The project's own npm scripts; `npm start` is `cfgvirt boot`, run below as such.
 const NPM_LINES = ["npm ci && npm start", "npm test", "npm run bench"];
 
 describe("README examples", () => {
@@ -52,7 +52,7 @@ describe("README examples", () => {
     };
     for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
     const lines = shellLines.filter((l) => l.startsWith("cfgvirt ")).flatMap((l) => (l.includes("VERB") ? commands.map((c) => l.replace("VERB", c.name)) : [l]));
-    lines.push("cfgvirt view"); // npm start
+    lines.push("cfgvirt boot"); // npm start
     for (const line of lines) {
       const argv = line
         .replace(/^cfgvirt /, "")
