@@ -20,8 +20,8 @@ describe("package exports", { timeout: 60_000 }, () => {
   });
 
   it("package.json maps `cfgvirt/platform` to the built platform module", () => {
-    const json = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { exports: Record<string, string>; scripts: Record<string, string> };
-    expect(json.exports["./platform"]).toBe("./dist/src/platform/index.js");
+    const json = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { exports: Record<string, { types: string; default: string }>; scripts: Record<string, string> };
+    expect(json.exports["./platform"]).toEqual({ types: "./dist/src/platform/index.d.ts", default: "./dist/src/platform/index.js" });
     expect(json.scripts.start).toBe("node dist/src/cli.js boot");
   });
 });
