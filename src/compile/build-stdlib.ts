@@ -6,4 +6,4 @@ import { stdlibCachePath, writeStdlibCache } from "./stdlib-cache.js";
 
 const compiled = compileStandardFromSource();
 writeStdlibCache(compiled, (p) => appliedDevice(compiled, p));
-console.log(`cfgvirt: precompiled the standard library (${compiled.templates.length} layouts, ${compiled.devices.length} device files) to ${stdlibCachePath}`);
+process.stderr.write(`cfgvirt: precompiled the standard library (${compiled.templates.length} layouts, ${compiled.devices.length} device files) to ${stdlibCachePath}\n`);

@@ -17,7 +17,7 @@ const shellLines = blocks.filter((b) => b.lang === "sh").flatMap((b) => b.text.s
 const dir = mkdtempSync(join(tmpdir(), "cfgvirt-readme-"));
 
 // The project's own npm scripts; `npm start` is `cfgvirt boot`, run below as such.
-const NPM_LINES = ["npm ci && npm start", "npm test", "npm run bench"];
+const NPM_LINES = ["npm ci && npm start", "npm test", "npm run bench", "npm run guest"];
 
 describe("README examples", () => {
   it("has rule snippets and command lines to run", () => {

@@ -169,7 +169,7 @@ describe("11 dumps from standard input and process substitution", () => {
   writeFileSync(file, dump);
 
   it("11 --device - reads standard input", () => {
-    const r = shell(`${CFGVIRT} view --device -`, dump);
+    const r = shell(`${CFGVIRT} view --device - --bar 0=128K`, dump);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe("01:00.0 Ethernet controller: Intel Corporation 82576");
@@ -177,7 +177,7 @@ describe("11 dumps from standard input and process substitution", () => {
   }, 60_000);
 
   it("11 --device <(...) reads a process substitution", () => {
-    const r = shell(`${CFGVIRT} view --device <(cat '${file}') && ${CFGVIRT} replay --device <(cat '${file}') <(echo 'r 0x00 4')`);
+    const r = shell(`${CFGVIRT} view --device <(cat '${file}') --bar 0=128K && ${CFGVIRT} replay --device <(cat '${file}') --bar 0=128K <(echo 'r 0x00 4')`);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^00: 86 80 c9 10/m);

@@ -10,7 +10,7 @@ import { cli } from "../helpers/cli.js";
 describe("cfgvirt serve", () => {
   it("requires --socket", async () => {
     const r = await cli("serve");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toContain("--socket PATH is required");
   });
 
@@ -19,10 +19,10 @@ describe("cfgvirt serve", () => {
     const file = join(dir, "not-a-socket");
     writeFileSync(file, "keep me");
     const r = await cli("serve", "--socket", file);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toContain("exists and is not a socket");
     const bad = await cli("serve", "--socket", join(dir, "missing-dir", "s"));
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/error\[S001\]: cannot listen on/);
     expect(bad.err).not.toMatch(/\n\s+at /);
   });

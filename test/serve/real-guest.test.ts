@@ -149,7 +149,7 @@ describe("cfgvirt qemu without QEMU", () => {
     process.env.CFGVIRT_QEMU = "/nonexistent/qemu-system-x86_64";
     try {
       const r = await cli("qemu", "--kernel", "/nonexistent/k", "--initrd", "/nonexistent/i");
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.err).toContain("qemu-system-x86");
       expect(r.err).not.toMatch(/\n\s+at /);
     } finally {
