@@ -49,7 +49,7 @@ nav.sidebar li a[aria-current="page"] .ident { color: #ddd; }
 #search-results .none { color: #555; }
 h1 { font-size: 1.7rem; } h2 { border-bottom: 2px solid #333; margin-top: 2.5rem; } h3 { margin-top: 2rem; border-bottom: 1px solid #bbb; }
 p.description { font-size: 15px; max-width: 50rem; }
-ul.toc { columns: 3 12rem; padding-left: 1.2rem; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+ul.toc { columns: 3 12rem; padding-left: 1.2rem; font-family: ui-monospace, "DejaVu Sans Mono", monospace; } ul.toc .off { color: #666; font-size: .85em; }
 tr:target td, section:target > h2 { background: #fff6c8; }
 @media (max-width: 800px) { nav.sidebar { position: static; width: auto; border-right: 0; } main { margin-left: 0; } } h4 { margin: 1.6rem 0 .4rem; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: .92em; }
@@ -115,7 +115,7 @@ export function rowId(registerAnchor: string, r: Row): string | undefined {
 function htmlRow(registerAnchor: string, r: Row): string {
   const id = rowId(registerAnchor, r);
   // The override itself is listed once, in the device's overrides table; the row points there.
-  const notes = [...(r.overriddenBy ? [`<a href="#overrides">overridden by the device file</a>`] : []), ...r.notes.map(prose)];
+  const notes = [...(r.overriddenBy ? [`<a href="#overrides">overridden by the device file</a>`] : []), ...r.notes.map((n, i) => (i === 0 && n === r.doc ? `<span class="doc">${prose(n)}</span>` : prose(n)))];
   return `<tr${id ? ` id="${h(id)}"` : ""}${r.overriddenBy ? ` class="overridden"` : ""}><td>${bitsLabel(r.hi, r.lo)}</td><td>${h(r.field)}</td><td>${h(r.attribute)}</td><td>${catBadge(r)}</td><td>${h(r.initial)}</td><td>${notes.join("; ")}</td></tr>`;
 }
 
@@ -156,7 +156,7 @@ export function htmlLayout(l: LayoutDoc, level: number): string {
   if (l.description) parts.push(paragraphs(l.description, "description"));
   parts.push(`<dl class="facts">${layoutFacts(l).map(([k, v]) => `<dt>${h(k)}</dt><dd>${prose(v)}</dd>`).join("")}</dl>`);
   for (const n of l.notes) parts.push(`<p><em>${prose(n)}</em></p>`);
-  if (l.registers.length > 1) parts.push(`<ul class="toc">${l.registers.map((r) => `<li><a href="#${r.anchor}">${h(r.name)}</a></li>`).join("")}</ul>`);
+  if (l.registers.length > 1) parts.push(`<ul class="toc">${l.registers.map((r) => `<li><a href="#${r.anchor}">${h(r.name)}</a> <span class="off">+${hex(r.offset)}</span></li>`).join("")}</ul>`);
   parts.push(`</header>`);
   for (const reg of l.registers) {
     parts.push(`<section class="register" id="${reg.anchor}" data-register="${h(reg.name)}">`);

@@ -41,6 +41,8 @@ function navGroups(set: DocSet): NavGroup[] {
     const links = layouts.filter((l) => l.kind === g.kind).map((l) => ({ file: layoutFile(l), label: l.name, detail: l.ident.replace(/^(header type|extended capability|capability) /, "") }));
     if (links.length) groups.push({ title: g.title, id: g.id, links });
   }
+  const files = set.library?.devices ?? [];
+  if (files.length) groups.push({ title: "Device files", id: "nav-device-files", links: files.map((p) => ({ file: `index.html#${deviceFileAnchor(p.name)}`, label: p.name, detail: "" })) });
   if (set.devices.length) {
     groups.push({ title: "Devices", id: "nav-devices", links: set.devices.map((d) => ({ file: deviceFile(d.anchor), label: d.input.split("/").pop()!, detail: d.anchor })) });
   }
@@ -57,7 +59,7 @@ function sidebar(groups: readonly NavGroup[], current: string): string {
   ];
   for (const g of groups) {
     parts.push(`<h2 id="${g.id}">${h(g.title)}</h2><ul>`);
-    for (const l of g.links) parts.push(`<li>${link(l.file, `${h(l.label)} <span class="ident">${h(l.detail)}</span>`)}</li>`);
+    for (const l of g.links) parts.push(`<li>${link(l.file, l.detail ? `${h(l.label)} <span class="ident">${h(l.detail)}</span>` : h(l.label))}</li>`);
     parts.push(`</ul>`);
   }
   parts.push(`</nav>`);

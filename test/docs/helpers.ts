@@ -44,3 +44,21 @@ export function hookDwordBits(t: DeviceTables, size: number): number {
   for (let d = 0; d < size >> 2; d++) if (t.hook[d] !== 0) n += 32;
   return n;
 }
+
+/** A rule file whose layout, register and fields carry `##` documentation. */
+export const DOCUMENTED = join(packageRoot, "test", "docs", "fixtures", "documented.rules");
+
+/** The search index inside a site's search.js: [label, kind, href, text] per entry. */
+export function searchIndex(script: string): [string, string, string, string][] {
+  const m = script.match(/var CFGVIRT_SEARCH = (\[[\s\S]*?\n\]);/);
+  if (!m) throw new Error("search.js holds no CFGVIRT_SEARCH index");
+  return JSON.parse(m[1]) as [string, string, string, string][];
+}
+
+/** The text between tags of an HTML page, outside <script> and <style>, entities decoded. */
+export function textNodes(html: string): string[] {
+  const body = html.replace(/<script[\s\S]*?<\/script>/g, "").replace(/<style[\s\S]*?<\/style>/g, "");
+  return [...body.matchAll(/>([^<]+)</g)]
+    .map((m) => m[1].replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&"))
+    .filter((t) => t.trim() !== "");
+}
