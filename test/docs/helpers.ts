@@ -1,6 +1,9 @@
 // Shared by the docs tests: inputs, and the tables' own bit counts computed
 // here, independently of src/docs, straight from the DeviceTables masks.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { DeviceTables } from "../../src/runtime/attach.js";
 import { packageRoot } from "../../src/paths.js";
 
@@ -61,4 +64,11 @@ export function textNodes(html: string): string[] {
   return [...body.matchAll(/>([^<]+)</g)]
     .map((m) => m[1].replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&"))
     .filter((t) => t.trim() !== "");
+}
+
+/** Write a rendered site to a fresh temporary directory; returns its file:// URL prefix. */
+export function writeSiteToTemp(site: ReadonlyMap<string, string>, label = "site"): string {
+  const dir = mkdtempSync(join(tmpdir(), `cfgvirt-${label}-`));
+  for (const [file, text] of site) writeFileSync(join(dir, file), text);
+  return pathToFileURL(dir).href + "/";
 }
