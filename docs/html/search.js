@@ -1106,6 +1106,9 @@ var CFGVIRT_SEARCH = [
 ["phy32.lane_equalization0_3.lane3_usp_transmitter_preset","field [31:28] HwInit pass","lib-phy32.html#lib-phy32-lane_equalization0_3--lane3_usp_transmitter_preset",""]
 ];
 (function () {
+  // Keep the current page's sidebar entry in view: the list is longer than a screen.
+  var nav = document.getElementById("sidebar"), current = nav && nav.querySelector("[aria-current]");
+  if (current) nav.scrollTop = Math.max(0, current.offsetTop - nav.clientHeight / 2);
   var box = document.getElementById("search"), list = document.getElementById("search-results");
   if (!box || !list) return;
   var index = CFGVIRT_SEARCH.map(function (e) { return { e: e, name: e[0].toLowerCase(), all: (e[0] + " " + e[1] + " " + e[3]).toLowerCase() }; });

@@ -30,6 +30,9 @@ export function layoutEntries(l: LayoutDoc, page: string, prefix = ""): SearchEn
  * texts (names first), shows up to 40 links under the box; Enter opens the first.
  */
 const SCRIPT = `(function () {
+  // Keep the current page's sidebar entry in view: the list is longer than a screen.
+  var nav = document.getElementById("sidebar"), current = nav && nav.querySelector("[aria-current]");
+  if (current) nav.scrollTop = Math.max(0, current.offsetTop - nav.clientHeight / 2);
   var box = document.getElementById("search"), list = document.getElementById("search-results");
   if (!box || !list) return;
   var index = CFGVIRT_SEARCH.map(function (e) { return { e: e, name: e[0].toLowerCase(), all: (e[0] + " " + e[1] + " " + e[3]).toLowerCase() }; });

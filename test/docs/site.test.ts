@@ -5,7 +5,9 @@
 // committed files, so they failed on the single page docs/rules.html.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { prose } from "../../src/docs/html.js";
 import { buildDocs, renderMarkdown } from "../../src/docs/generate.js";
 import { renderSite } from "../../src/docs/site.js";
 import { packageRoot } from "../../src/paths.js";
@@ -74,6 +76,20 @@ describe("docs/html: no Markdown in the HTML", () => {
       const stray = textNodes(read(page)).filter((t) => /`|\*\*|\]\(/.test(t));
       expect(stray, page).toEqual([]);
     }
+  });
+
+  it("prose: the text a reader sees is the source text without its backticks, every span in <code> (property, fixed seed)", () => {
+    const text = fc.array(fc.constantFrom("a", " ", "`", "<", ">", "&", "\"", "x_y", "*"), { maxLength: 40 }).map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(text, (s) => {
+        const html = prose(s);
+        const seen = html.replace(/<\/?code>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
+        expect(seen).toBe(s.replace(/`/g, ""));
+        expect(html.replace(/<\/?code>/g, "").replace(/&lt;|&gt;|&amp;|&quot;/g, "")).not.toMatch(/[`<>"]/);
+        expect(html.match(/<code>/g)?.length ?? 0).toBe(Math.ceil((s.split("`").length - 1) / 2));
+      }),
+      { seed: 1212, numRuns: 300 },
+    );
   });
 
   it("code spans of notes and doc comments become <code>", () => {
