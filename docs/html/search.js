@@ -83,7 +83,7 @@ var CFGVIRT_SEARCH = [
 ["type0.reserved_36","register +36","lib-type0.html#lib-type0-reserved_36",""],
 ["type0.reserved_38","register +38","lib-type0.html#lib-type0-reserved_38",""],
 ["type0.interrupt_line","register +3c","lib-type0.html#lib-type0-interrupt_line",""],
-["type0.interrupt_line.interrupt_line","field [7:0] RW emulate(hw)","lib-type0.html#lib-type0-interrupt_line--interrupt_line",""],
+["type0.interrupt_line.interrupt_line","field [7:0] RW emulate(0x0)","lib-type0.html#lib-type0-interrupt_line--interrupt_line",""],
 ["type0.interrupt_pin","register +3d","lib-type0.html#lib-type0-interrupt_pin",""],
 ["type0.interrupt_pin.interrupt_pin","field [7:0] RO pass","lib-type0.html#lib-type0-interrupt_pin--interrupt_pin",""],
 ["type0.min_gnt","register +3e","lib-type0.html#lib-type0-min_gnt",""],
