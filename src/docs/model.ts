@@ -40,6 +40,10 @@ export interface Row {
   readonly category: Category;
   readonly initial: string;
   readonly notes: readonly string[];
+  /** The device file's override statement, when one changed this field; the device's overrides table lists it. */
+  readonly overriddenBy?: string;
+  /** The field's `##` documentation (also the first note), for the search index. */
+  readonly doc?: string;
 }
 
 export interface RegisterDoc {
@@ -295,7 +299,6 @@ function rowsOf(fields: readonly FieldInfo[], initial?: (f: FieldInfo) => string
     .sort((a, b) => a.lo - b.lo)
     .map((f) => {
       const notes = [...(f.doc ? [f.doc] : []), ...policyNotes(f.policy, f.detail), ...attributeNotes(f.attribute)];
-      if (f.overriddenBy) notes.unshift(`overridden by ${docRef(f.overriddenBy)}`);
       notes.push(`line ${f.source.line}`);
       return {
         hi: f.hi,
@@ -307,6 +310,8 @@ function rowsOf(fields: readonly FieldInfo[], initial?: (f: FieldInfo) => string
         category: categoryOf(f.policy),
         initial: initial ? initial(f) : initText(f.policy, f.detail),
         notes,
+        ...(f.overriddenBy ? { overriddenBy: docRef(f.overriddenBy) } : {}),
+        ...(f.doc ? { doc: f.doc } : {}),
       };
     });
 }
@@ -571,6 +576,8 @@ export function deviceDoc(dev: DeviceInput, prefix: string): DeviceDoc {
         width: r.width,
         guard: r.guard >= 0 ? `${guardText(tpl.guards[r.guard])} (holds on this device)` : undefined,
         source: registerSource(compiled, tpl.name, r.register, r.offset, r.fields[0].source),
+        ...(r.fields[0].registerDoc ? { description: r.fields[0].registerDoc } : {}),
+        ...(r.fields[0].registerSpec ? { spec: r.fields[0].registerSpec } : {}),
         rows,
       });
     }
@@ -587,6 +594,7 @@ export function deviceDoc(dev: DeviceInput, prefix: string): DeviceDoc {
       kind: tpl.kind,
       ident: layoutIdent(tpl),
       spec: tpl.spec,
+      ...(tpl.doc ? { description: tpl.doc } : {}),
       source: docRef(tpl.source),
       size: `${hex(p.size)} bytes here (${sizeText(tpl)})`,
       hiddenReason: tpl.hiddenReason,

@@ -64,7 +64,9 @@ describe("--json on every verb with output", () => {
     const replay = parse(await cli("replay", tmpFile("j.txt", "r 0 2\nCOMMAND.w\n"), "--json"));
     expect(replay.reads).toEqual([{ line: 1, offset: 0, size: 2, value: 0x8086 }, { line: 2, offset: 4, size: 2, value: expect.any(Number) }]);
     const docs = parse(await cli("docs", "--out", mkdtempSync(join(tmpdir(), "cfgvirt-docs-")), "--json"));
-    expect(docs.files.map((f: { path: string }) => f.path.replace(/.*\//, ""))).toEqual(["rules.md", "rules.html"]);
+    const files = docs.files.map((f: { path: string }) => f.path.replace(/^.*?\/(?=(html\/)?[^/]+$)/, ""));
+    expect(files.slice(0, 2)).toEqual(["rules.md", "html/index.html"]);
+    expect(files).toContain("html/search.js");
     const fuzz = parse(await cli("fuzz", "--runs", "20", "--seed", "3", "--json"));
     expect(fuzz).toMatchObject({ seed: 3, runs: 20, agree: true, failure: null });
   });

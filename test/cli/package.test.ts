@@ -125,7 +125,7 @@ describe("the installed package, run from an unrelated directory", () => {
 
     const docs = cfgvirt("docs", "--out", join(elsewhere, "site"));
     expect(docs.code).toBe(0);
-    expect(readFileSync(join(elsewhere, "site", "rules.html"), "utf8")).toMatch(/^<!DOCTYPE html>/);
+    expect(readFileSync(join(elsewhere, "site", "html", "index.html"), "utf8")).toMatch(/^<!DOCTYPE html>/);
 
     const fuzz = cfgvirt("fuzz", "--runs", "50", "--seed", "1");
     expect(fuzz.code).toBe(0);

@@ -32,8 +32,12 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Launch chromium with a fresh user-data-dir; every request that leaves the page is refused and recorded. */
-export async function launch(opts: { deviceScaleFactor?: number } = {}): Promise<Browser & { readonly requests: string[] }> {
+/**
+ * Launch chromium with a fresh user-data-dir; every request that leaves the
+ * machine is refused and recorded in `requests`. file:// reads (the docs
+ * site's own pages and search.js) are allowed and recorded in `files`.
+ */
+export async function launch(opts: { deviceScaleFactor?: number } = {}): Promise<Browser & { readonly requests: string[]; readonly files: string[] }> {
   const profile = mkdtempSync(join(tmpdir(), "cfgvirt-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -43,15 +47,21 @@ export async function launch(opts: { deviceScaleFactor?: number } = {}): Promise
     deviceScaleFactor: opts.deviceScaleFactor ?? 1,
   });
   const requests: string[] = [];
+  const files: string[] = [];
   await context.route("**/*", (route) => {
     const url = route.request().url();
     if (url.startsWith("data:") || url.startsWith("about:")) return route.continue();
+    if (url.startsWith("file:")) {
+      files.push(url);
+      return route.continue();
+    }
     requests.push(url);
     return route.abort();
   });
   return {
     context,
     requests,
+    files,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // The docs verb: writes both files, refuses bad usage with its usage line,
 // and the pages of every example and real device agree with their tables.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,14 +11,19 @@ import { sharedDumps } from "../helpers/devices.js";
 import { FIXTURE } from "./helpers.js";
 
 describe("cfgvirt docs", () => {
-  it("writes NAME.md and NAME.html", async () => {
+  it("writes NAME.md and the site in DIR/html/, removing pages a previous run left", async () => {
     const out = mkdtempSync(join(tmpdir(), "cfgvirt-docs-"));
+    mkdirSync(join(out, "html"));
+    writeFileSync(join(out, "html", "lib-gone.html"), "stale");
+    writeFileSync(join(out, "html", "notes.txt"), "kept");
     const r = await cli("docs", "--out", out, "--device", FIXTURE, "--name", "nic");
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/wrote .*nic\.md \(\d+ bytes\)\nwrote .*nic\.html \(\d+ bytes\)\n/);
-    const html = readFileSync(join(out, "nic.html"), "utf8");
+    expect(r.out).toMatch(/wrote .*nic\.md \(\d+ bytes\)\nwrote .*html\/ \(3 files, \d+ bytes\)\n/);
+    expect(readdirSync(join(out, "html")).sort()).toEqual(["dev1.html", "index.html", "notes.txt", "search.js"]);
+    const html = readFileSync(join(out, "html", "dev1.html"), "utf8");
     expect(html).toMatch(/^<!DOCTYPE html>/);
-    expect(html).not.toMatch(/<script|<link|<img|src=|url\(["']?https?:|href="https?:/);
+    expect(html).not.toMatch(/<link|<img|url\(["']?https?:|href="https?:/);
+    expect(html.match(/<script[^>]*>/g)).toEqual([`<script src="search.js">`]);
     expect(readFileSync(join(out, "nic.md"), "utf8")).toContain("## <a id=\"dev1\"></a>Device test/docs/fixtures/policy-nic.rules");
   });
 

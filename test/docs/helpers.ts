@@ -1,6 +1,9 @@
 // Shared by the docs tests: inputs, and the tables' own bit counts computed
 // here, independently of src/docs, straight from the DeviceTables masks.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { DeviceTables } from "../../src/runtime/attach.js";
 import { packageRoot } from "../../src/paths.js";
 
@@ -43,4 +46,29 @@ export function hookDwordBits(t: DeviceTables, size: number): number {
   let n = 0;
   for (let d = 0; d < size >> 2; d++) if (t.hook[d] !== 0) n += 32;
   return n;
+}
+
+/** A rule file whose layout, register and fields carry `##` documentation. */
+export const DOCUMENTED = join(packageRoot, "test", "docs", "fixtures", "documented.rules");
+
+/** The search index inside a site's search.js: [label, kind, href, text] per entry. */
+export function searchIndex(script: string): [string, string, string, string][] {
+  const m = script.match(/var CFGVIRT_SEARCH = (\[[\s\S]*?\n\]);/);
+  if (!m) throw new Error("search.js holds no CFGVIRT_SEARCH index");
+  return JSON.parse(m[1]) as [string, string, string, string][];
+}
+
+/** The text between tags of an HTML page, outside <script> and <style>, entities decoded. */
+export function textNodes(html: string): string[] {
+  const body = html.replace(/<script[\s\S]*?<\/script>/g, "").replace(/<style[\s\S]*?<\/style>/g, "");
+  return [...body.matchAll(/>([^<]+)</g)]
+    .map((m) => m[1].replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&"))
+    .filter((t) => t.trim() !== "");
+}
+
+/** Write a rendered site to a fresh temporary directory; returns its file:// URL prefix. */
+export function writeSiteToTemp(site: ReadonlyMap<string, string>, label = "site"): string {
+  const dir = mkdtempSync(join(tmpdir(), `cfgvirt-${label}-`));
+  for (const [file, text] of site) writeFileSync(join(dir, file), text);
+  return pathToFileURL(dir).href + "/";
 }

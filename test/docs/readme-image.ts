@@ -1,21 +1,25 @@
 // Regenerate the README's picture of a generated register diagram:
-// docs/images/msi-control.png, MSI Message Control as the docs page draws it,
-// rendered by Debian's chromium. Run with `npm run docs:image`.
+// docs/images/msi-control.png, MSI Message Control as the docs site's MSI page
+// draws it, rendered by Debian's chromium. Run with `npm run docs:image`.
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { buildDocs, renderHtml } from "../../src/docs/generate.js";
+import { buildDocs } from "../../src/docs/generate.js";
+import { renderSite } from "../../src/docs/site.js";
 import { packageRoot } from "../../src/paths.js";
 import { haveChromium, CHROMIUM, launch } from "./chromium.js";
+import { writeSiteToTemp } from "./helpers.js";
 
 export const README_IMAGE = join(packageRoot, "docs", "images", "msi-control.png");
+export const README_PAGE = "lib-msi.html";
 export const README_DIAGRAM = "#diagram-lib-msi-control";
 
 export async function renderReadmeImage(path = README_IMAGE): Promise<void> {
   if (!haveChromium) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  const site = writeSiteToTemp(renderSite(buildDocs()), "readme");
   const browser = await launch({ deviceScaleFactor: 2 });
   try {
     const page = await browser.context.newPage();
-    await page.setContent(renderHtml(buildDocs()));
+    await page.goto(site + README_PAGE);
     await page.addStyleTag({ content: `${README_DIAGRAM} { background: #fff; padding: 6px; box-sizing: content-box; }` });
     mkdirSync(dirname(path), { recursive: true });
     await page.locator(README_DIAGRAM).screenshot({ path, animations: "disabled" });
