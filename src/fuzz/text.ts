@@ -75,7 +75,7 @@ export function textEdits(tokens: readonly string[], maxEdits = 4): fc.Arbitrary
 
 export const RULE_TOKENS = [
   "header", "capability", "extended", "register", "when", "else", "rest", "spec", "hidden", "size", "from", "type", "id",
-  "device", "match", "allow", "hide", "override", "ids", "bar", "rom", "pass", "permissive", "image", "vpd", "include",
+  "device", "match", "allow", "hide", "override", "ids", "bar", "rom", "pass", "permissive", "image", "vpd", "include", "reassign", "registers", "use", "repeat", "in", "stride", "pass(read)", "##",
   "emulate", "emulate(hw)", "emulate(next)", "emulate(0x5)", "hide(3)", "trap(bar)", "trap(nope)", "trap(msi_enable, 0)",
   "RO", "RW", "RW1C", "HwInit", "ROS", "RWS", "RW1CS", "RsvdP", "RsvdZ", "u8", "u16", "u32", "u64",
   "[31:0]", "[0]", "[7:8]", "[40:33]", "@ 0x02", "@ 0x1000", "-", "&&", "||", "!", "==", "!=", ">=", "<", "8086:10c9", "*:*",
