@@ -15,6 +15,8 @@ export const deviceOptions = {
   ...warningOptions,
   slot: { type: "string", short: "s" },
   id: { type: "string", short: "d" },
+  pf: { type: "string" },
+  vf: { type: "string" },
 } as const;
 
 /** The device options' choice of one device in a multi-device dump. */
@@ -25,6 +27,9 @@ export const deviceHelp = `  --device FILE   an lspci -x/-xxx/-xxxx dump (also w
                   from sysfs), or a rule file with an \`image\` (default: examples/nic.rules)
   -s, --slot S    in a dump of several devices, the one at [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]
   -d, --id V:D    ...or the one with [VENDOR]:[DEVICE] (both as lspci spells them)
+  --pf FILE       the device is an SR-IOV virtual function of this physical function (its
+                  dump): IDs and BARs come from the PF's SR-IOV capability, as the host
+                  kernel reports them; --vf N names the VF's index (default 0)
   --rules FILE    extra rule or device files (repeatable); the standard library is always loaded
   --bar N=SIZE    BAR N's size, e.g. 0=128K (repeatable; N=rom for the ROM). Without it:
                   the device file's, the input's, a Resizable BAR's current size, else

@@ -2,13 +2,17 @@
 // Device ID and 0 in its BARs; the guest must see the host kernel's values,
 // taken from the physical function's SR-IOV capability, as vfio-pci and Xen do.
 // The VF is made from the 82576 PF dump the way the hardware presents one.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileRuleText } from "../../src/compile/load.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
+import { formatLspciDump } from "../../src/host/dump.js";
 import { SimulatedDevice } from "../../src/host/simulated.js";
 import { virtualFunctionHost } from "../../src/host/virtual-function.js";
 import { openSource, readDeviceSource } from "../../src/open-device.js";
+import { cli } from "../helpers/cli.js";
 import { haveSharedDevices, sharedDevicesDir } from "../helpers/devices.js";
 
 const pfPath = join(sharedDevicesDir, "intel-82576-nic.lspci");
@@ -64,5 +68,24 @@ describe.skipIf(!haveSharedDevices)("10.14 SR-IOV virtual functions take their I
 
   it("a later VF without its BAR sizes is a typed error, not a guess", () => {
     expect(() => openSource({ ...pf, bytes: vfBytes() }, { physicalFunction: { source: pf, index: 2 } })).toThrow(CfgvirtError);
+  });
+});
+
+describe.skipIf(!haveSharedDevices)("10.14 on the command line: --pf FILE [--vf N]", () => {
+  it("view of a VF dump with --pf shows the PF's vendor and the VF Device ID", async () => {
+    const pf = readDeviceSource(pfPath);
+    const b = Uint8Array.from(pf.bytes);
+    b.fill(0xff, 0, 4);
+    b.fill(0, 0x10, 0x28);
+    const file = join(mkdtempSync(join(tmpdir(), "cfgvirt-vf-")), "vf.lspci");
+    writeFileSync(file, formatLspciDump(b, "01:10.0 Ethernet controller: Intel Corporation 82576 Virtual Function"));
+    const plain = await cli("view", "--device", file, "--bar", "0=16K", "--bar", "3=16K");
+    expect(plain.out).toMatch(/^00: ff ff ff ff/m);
+    const vf = await cli("view", "--device", file, "--pf", pfPath, "--vf", "0", "--bar", "0=16K", "--bar", "3=16K");
+    expect(vf.code).toBe(0);
+    expect(vf.out).toMatch(/^00: 86 80 ca 10/m);
+    const bad = await cli("view", "--device", file, "--vf", "1");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--vf needs --pf");
   });
 });
