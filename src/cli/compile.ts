@@ -2,13 +2,15 @@ import { parseArgs } from "node:util";
 import { compileRules } from "../compile/load.js";
 import { templatesToJson } from "../compile/schema.js";
 import { ruleWarnings } from "../compile/warnings.js";
-import type { Command } from "./command.js";
+import { CfgvirtError, denyWarnings } from "../diag/diagnostic.js";
+import { formatDiagnosticsJson } from "../diag/json.js";
+import { type Command, EXIT, UsageError } from "./command.js";
 import { reportWarnings, warningHelp, warningOptions } from "./warnings.js";
 
 export const compileCommand: Command = {
   name: "compile",
   summary: "check rule files and print the compiled templates",
-  help: `usage: cfgvirt compile [RULES...] [--json] [--no-std] [--deny-warnings]
+  help: `usage: cfgvirt compile [RULES...] [--json] [--no-std] [--deny-warnings] [--error-format text|json]
 
 Compiles the standard library and the given rule files, reporting every error
 of a stage as path:line:col with the source line. With --json, prints the
@@ -18,12 +20,36 @@ line per layout and device file.
   --json      print the templates as JSON
   --no-std    compile only the given files, without the standard library
 ${warningHelp}
+  --error-format json
+              report errors and warnings on stderr as JSON Lines, one object per
+              diagnostic: file, line, col, endLine, endCol (1-based, end
+              exclusive), code, severity, message, help (for editors and tools)
 `,
   run(args, io) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, "no-std": { type: "boolean" }, ...warningOptions } });
-    const compiled = compileRules(positionals, { standard: !values["no-std"] });
-    const stop = reportWarnings(io, ruleWarnings(compiled), values["deny-warnings"]);
-    if (stop !== undefined) return stop;
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: "boolean" }, "no-std": { type: "boolean" }, "error-format": { type: "string", default: "text" }, ...warningOptions },
+    });
+    const format = values["error-format"];
+    if (format !== "text" && format !== "json") throw new UsageError(`--error-format is text or json, not '${format}'`);
+    let compiled;
+    try {
+      compiled = compileRules(positionals, { standard: !values["no-std"] });
+    } catch (e) {
+      if (format !== "json" || !(e instanceof CfgvirtError)) throw e;
+      io.err(formatDiagnosticsJson(e.diagnostics));
+      return EXIT.usage;
+    }
+    if (format === "json") {
+      // Like rustc's --error-format json: diagnostics on stderr, one object a line; stdout keeps the output.
+      const warnings = ruleWarnings(compiled);
+      io.err(formatDiagnosticsJson(values["deny-warnings"] ? denyWarnings(warnings) : warnings));
+      if (values["deny-warnings"] && warnings.length > 0) return EXIT.usage;
+    } else {
+      const stop = reportWarnings(io, ruleWarnings(compiled), values["deny-warnings"]);
+      if (stop !== undefined) return stop;
+    }
     if (values.json) {
       io.out(JSON.stringify(templatesToJson(compiled.templates), null, 1) + "\n");
       return 0;

@@ -29,6 +29,8 @@ export const commands: readonly VerbEntry[] = [
   { name: "list", summary: "list this machine's PCI devices and what cfgvirt would do with each", load: async () => (await import("./list.js")).listCommand },
   { name: "qemu", summary: "boot a real Linux guest in QEMU against served devices and show what it saw", load: async () => (await import("./qemu.js")).qemuCommand },
   { name: "boot", summary: "boot a simulated guest that brings up passed-through devices, and check every step", load: async () => (await import("./boot.js")).bootCommand },
+  { name: "explain-error", summary: "explain an error code, with an example and the fix", load: async () => (await import("./explain-error.js")).explainErrorCommand },
+  { name: "lsp", summary: "language server for editors (LSP over stdio)", load: async () => (await import("./lsp.js")).lspCommand },
 ];
 
 function overview(): string {

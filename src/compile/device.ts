@@ -1,6 +1,7 @@
 // Device files: resolve names against the layouts, and pick the file that
 // matches a host device.
 import { error, type Diagnostic } from "../diag/diagnostic.js";
+import { suggestionHelp } from "../diag/suggest.js";
 import type * as A from "../syntax/ast.js";
 import { type FieldOverride, sourceRef } from "./lower.js";
 import { registersOf } from "./syntax-walk.js";
@@ -93,7 +94,7 @@ export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.L
           const layout = layouts.get(n.name);
           if (!layout || layout.layoutKind === "header") {
             ds.push(error("E107", `device "${device.name}" names capability \`${n.name}\`, which no rule defines`, n.span,
-              `capabilities with rules: ${capabilityNames.join(", ")}`));
+              suggestionHelp(n.name, capabilityNames, "capabilities with rules")));
             continue;
           }
           (stmt.kind === "allow" ? allow : hide).add(n.name);
@@ -108,7 +109,7 @@ export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.L
         for (const { name, value } of stmt.ids) {
           const key = Object.hasOwn(ID_FIELDS, name.name) ? ID_FIELDS[name.name] : undefined;
           if (!key) {
-            ds.push(error("E110", `\`${name.name}\` is not an ID a device file can set`, name.span, `IDs: ${Object.keys(ID_FIELDS).join(", ")}`));
+            ds.push(error("E110", `\`${name.name}\` is not an ID a device file can set`, name.span, suggestionHelp(name.name, Object.keys(ID_FIELDS), "IDs")));
             continue;
           }
           if (value.value > 0xffff) {
@@ -164,20 +165,20 @@ function resolvePath(path: A.FieldPath, layouts: ReadonlyMap<string, A.Layout>, 
   const layout = layouts.get(l.name);
   if (!layout) {
     ds.push(error("E110", `override \`${path.parts.map((p) => p.name).join(".")}\` matches nothing: no layout \`${l.name}\``, l.span,
-      `layouts: ${[...layouts.keys()].join(", ")}`));
+      suggestionHelp(l.name, [...layouts.keys()], "layouts")));
     return undefined;
   }
   const regs = registersOf(layout.body);
   const reg = r ? regs.find((x) => x.name.name === r.name) : undefined;
   if (!reg) {
     ds.push(error("E110", `override matches nothing: ${layout.name.name} has no register \`${r?.name ?? ""}\``, r?.span ?? path.span,
-      `registers of ${layout.name.name}: ${[...new Set(regs.map((x) => x.name.name))].join(", ")}`));
+      suggestionHelp(r?.name ?? "", regs.map((x) => x.name.name), `registers of ${layout.name.name}`)));
     return undefined;
   }
   const field = f && path.parts.length === 3 ? reg.fields.find((x) => x.name === f.name) : undefined;
   if (!field) {
     ds.push(error("E110", `override matches nothing: register ${layout.name.name}.${reg.name.name} has no field \`${f?.name ?? ""}\``, f?.span ?? path.span,
-      `fields of ${reg.name.name}: ${reg.fields.flatMap((x) => (x.name ? [x.name] : [])).join(", ")}`));
+      suggestionHelp(f?.name ?? "", reg.fields.flatMap((x) => (x.name ? [x.name] : [])), `fields of ${reg.name.name}`)));
     return undefined;
   }
   return { layout, register: reg.name.name, field: field.name! };

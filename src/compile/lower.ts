@@ -1,6 +1,7 @@
 // Validate one layout and lower it to a template: masks relative to the layout's
 // base, one piece per register, guards resolved to bit positions.
 import { error, type Diagnostic, type Span } from "../diag/diagnostic.js";
+import { didYouMean, suggestionHelp } from "../diag/suggest.js";
 import type * as A from "../syntax/ast.js";
 import type { FieldInfo, GuardExpr, HookPart, InitPart, Piece, PieceMasks, RestInfo, SourceRef, Template, TemplateSize } from "./template.js";
 import { registersOf } from "./syntax-walk.js";
@@ -108,15 +109,15 @@ export function lowerLayout(
       const candidates = [...registersByName.keys()].join(", ");
       ds.push(
         error("E110", `${what} \`${path.parts.map((p) => p.name).join(".")}\` names no register.field of ${layout.name.name}`, path.span,
-          `write REGISTER.FIELD; registers here: ${candidates}`),
+          (parts.length === 2 && didYouMean(regName, registersByName.keys())) || `write REGISTER.FIELD; registers here: ${candidates}`),
       );
       return undefined;
     }
     const reg = regs[0].register;
     const field = reg.fields.find((f) => f.name === fieldName);
     if (!field) {
-      const names = reg.fields.flatMap((f) => (f.name ? [f.name] : [])).join(", ");
-      ds.push(error("E110", `register \`${regName}\` has no field \`${fieldName}\``, parts[1].span, `fields of ${regName}: ${names}`));
+      const names = reg.fields.flatMap((f) => (f.name ? [f.name] : []));
+      ds.push(error("E110", `register \`${regName}\` has no field \`${fieldName}\``, parts[1].span, suggestionHelp(fieldName, names, `fields of ${regName}`)));
       return undefined;
     }
     return { reg, field };
@@ -132,7 +133,7 @@ export function lowerLayout(
       const at = !other ? l : !reg ? r : f;
       const candidates = !other ? [...others.keys()] : !reg ? [...new Set(registersOf(other.body).map((x) => x.name.name))] : reg.fields.flatMap((x) => (x.name ? [x.name] : []));
       ds.push(error("E110", `${what} \`${path.parts.map((p) => p.name).join(".")}\` names no field of another layout`, at.span,
-        `${!other ? "layouts" : !reg ? `registers of ${l.name}` : `fields of ${r.name}`}: ${candidates.join(", ")}`));
+        suggestionHelp(at.name, candidates, !other ? "layouts" : !reg ? `registers of ${l.name}` : `fields of ${r.name}`)));
       return undefined;
     }
     return { reg, field, layout: l.name };
@@ -441,7 +442,7 @@ function checkCombination(f: { hi: number; lo: number; name: string | undefined;
       `reserved bits read 0: use \`hide\``));
   }
   if (p.kind === "trap" && !isHookName(p.hook.name)) {
-    ds.push(error("E105", `unknown hook \`${p.hook.name}\``, p.hook.span, `known hooks: ${HOOK_NAMES.join(", ")}`));
+    ds.push(error("E105", `unknown hook \`${p.hook.name}\``, p.hook.span, suggestionHelp(p.hook.name, HOOK_NAMES, "known hooks")));
   }
   const init = p.kind === "emulate" || p.kind === "trap" ? p.init : undefined;
   if (init?.kind === "link" && !isLinkName(init.link)) {

@@ -4,6 +4,7 @@ import * as ohm from "ohm-js";
 import { error, type Diagnostic, SourceFile, type Span } from "../diag/diagnostic.js";
 import { grammarPath } from "../paths.js";
 import type * as A from "./ast.js";
+import { syntaxErrors } from "./syntax-errors.js";
 
 // Built on first use: a tool that reads only precompiled rules never pays for it.
 let language: { readonly grammar: ohm.Grammar; readonly semantics: ohm.Semantics } | undefined;
@@ -381,21 +382,6 @@ const ACTIONS: ohm.ActionDict<unknown> = {
   },
 };
 
-/** Turn Ohm's expectation list into a short, friendly hint. */
-function expectationHint(expected: string): string {
-  return expected.replace(/\bnot [^,]*,?/g, "").replace(/\s+/g, " ").trim();
-}
-
-function tokenAt(text: string, pos: number): string | undefined {
-  return /^[A-Za-z0-9_]+|^\S/.exec(text.slice(pos, pos + 200))?.[0];
-}
-
-function describeToken(text: string, pos: number): string {
-  if (pos >= text.length) return "end of file";
-  const t = tokenAt(text, pos);
-  return t ? `\`${t}\`` : "whitespace";
-}
-
 /** Deeper nesting than any rule file needs; far below where Ohm's recursion overflows the stack. */
 export const MAX_NESTING = 64;
 /**
@@ -481,40 +467,44 @@ export function tooDeepAt(text: string): number | undefined {
   return undefined;
 }
 
-export type ParseResult = { ok: true; file: A.RuleFile } | { ok: false; diagnostics: Diagnostic[] };
+/** On failure, `partial` holds the top-level items that parse on their own (for editors). */
+export type ParseResult = { ok: true; file: A.RuleFile } | { ok: false; diagnostics: Diagnostic[]; partial: A.RuleFile };
 
 /** Parse one rule file. Syntax errors come back as diagnostics, never as raw Ohm text. */
 export function parseRules(path: string, text: string): ParseResult {
   const source = new SourceFile(path, text);
   if (text.length > MAX_RULES_BYTES) {
     return { ok: false, diagnostics: [error("E003", `rule file is larger than ${MAX_RULES_BYTES / 1024} KiB`, { source, start: MAX_RULES_BYTES, end: MAX_RULES_BYTES + 1 },
-      "split it into files that `include` each other")] };
+      "split it into files that `include` each other")], partial: { path, items: [] } };
   }
   const deep = tooDeepAt(text);
   if (deep !== undefined) {
     return { ok: false, diagnostics: [error("E002", `nesting deeper than ${MAX_NESTING} levels`, { source, start: deep, end: deep + 1 },
-      "flatten the guard or the `else when` chain; no register layout needs this depth")] };
+      "flatten the guard or the `else when` chain; no register layout needs this depth")], partial: { path, items: [] } };
   }
   const { grammar, semantics } = built();
   const items: A.Item[] = [];
   for (const [start, end] of topLevelPieces(text)) {
     const match = grammar.match(text.slice(start, end));
-    if (match.failed()) {
-      const pos = start + match.getRightmostFailurePosition();
-      const hint = expectationHint(match.getExpectedText());
-      const d = error(
-        "E001",
-        `syntax error: unexpected ${describeToken(text, pos)}`,
-        { source, start: pos, end: pos + Math.max(1, tokenAt(text, pos)?.length ?? 1) },
-        hint ? `expected ${hint}` : undefined,
-      );
-      return { ok: false, diagnostics: [d] };
-    }
+    if (match.failed()) return syntaxFailure(source, start + match.getRightmostFailurePosition());
     current = source;
     base = start;
     items.push(...(semantics(match).ast() as A.Item[]));
   }
   return { ok: true, file: { path, items } };
+}
+
+/** Every syntax error of the file (syntax-errors.ts), and the items that parse on their own. */
+function syntaxFailure(source: SourceFile, failedAt: number): ParseResult {
+  const { grammar, semantics } = built();
+  const { diagnostics, parsed } = syntaxErrors(grammar, source, failedAt);
+  current = source;
+  const items = parsed.flatMap(({ match, start }) => {
+    base = start;
+    return semantics(match).ast() as A.Item[];
+  });
+  base = 0;
+  return { ok: false, diagnostics, partial: { path: source.path, items } };
 }
 
 /** The source of a parsed file, for diagnostics about the file as a whole. */

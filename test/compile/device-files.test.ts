@@ -125,18 +125,21 @@ describe("selectors that match nothing", () => {
     const e = fail(dev("override std_b.data.valeu hide"));
     expect(e.code).toBe("E110");
     expect(e.message).toMatch(/dev\.rules:\d+:\d+: error\[E110\]: override matches nothing: register std_b\.data has no field `valeu`/);
-    expect(e.message).toContain("help: fields of data: value, other");
+    expect(e.message).toContain("help: did you mean `value`?");
   });
 
   it("an override of an unknown register or layout lists the candidates", () => {
-    expect(fail(dev("override std_b.dta.value hide")).message).toContain("help: registers of std_b: header, data");
-    expect(fail(dev("override std_q.data.value hide")).message).toMatch(/no layout `std_q`[\s\S]*help: layouts: .*std_a, .*std_b/);
+    expect(fail(dev("override std_b.dta.value hide")).message).toContain("help: did you mean `data`?");
+    expect(fail(dev("override std_b.xyzzy.value hide")).message).toContain("help: registers of std_b: header, data");
+    expect(fail(dev("override std_q.data.value hide")).message).toMatch(/no layout `std_q`[\s\S]*help: did you mean one of `std_a`, `std_b`, `std_c`\?/);
+    expect(fail(dev("override nothing_like.data.value hide")).message).toMatch(/help: layouts: .*std_a, .*std_b/);
   });
 
   it("allowing or hiding an unknown capability lists the capabilities", () => {
-    const e = fail(dev("hide std_d"));
+    const e = fail(dev("hide zzz"));
     expect(e.code).toBe("E107");
     expect(e.message).toMatch(/help: capabilities with rules: .*std_a.*std_b.*std_c/);
+    expect(fail(dev("allow std_bb")).message).toContain("help: did you mean `std_b`?");
   });
 });
 

@@ -22,11 +22,11 @@ describe("validation errors", () => {
     expect(e.code).toBe("E001");
     expect(e.message).toBe(
       [
-        "t.rules:2:27: error[E001]: syntax error: unexpected `u17`",
+        "t.rules:2:27: error[E001]: unknown register width `u17`; did you mean `u16`?",
         "  |",
         "2 |   register control @ 0x02 u17 { }",
         "  |                           ^^^",
-        'help: expected "u32", "u16", or "u8"',
+        "help: expected a register width (u8, u16, u32)",
       ].join("\n"),
     );
     expect(e.message).not.toMatch(/Line \d+, col \d+|Expected/);
