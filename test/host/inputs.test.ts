@@ -294,6 +294,6 @@ describe("11 rule files from a pipe", () => {
   it("11 --rules <(...) and compile - read what the user's command wrote", () => {
     const r = shell(`${CFGVIRT} explain --rules <(printf 'device "piped" match 8086:10c9 { hide msi }\\n') --device <(printf '${formatLspciDump(config(0x8086, 0x10c9, 0x020000), "01:00.0 X").replace(/\n/g, "\\n")}') | head -1; echo 'bogus' | ${CFGVIRT} compile -`);
     expect(r.stdout).toMatch(/^device .*: policy "piped"/m);
-    expect(r.stderr).toMatch(/^-:1:1: error\[E001\]: syntax error: unexpected `bogus`/m);
+    expect(r.stderr).toMatch(/^-:1:1: error\[E001\]: unknown item `bogus`/m);
   }, 60_000);
 });
