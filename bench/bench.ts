@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { openPair } from "../src/fuzz/harness.js";
 import { DEFAULT_EXAMPLE } from "../src/open-device.js";
 import { packageRoot } from "../src/paths.js";
-import type { ReferenceDevice } from "../src/fuzz/reference.js";
+import type { ReferenceDevice } from "../src/fuzz/reference/device.js";
 import type { VirtualDevice } from "../src/runtime/virtual-device.js";
 import { socketBench, socketBenchLine } from "./socket.js";
 

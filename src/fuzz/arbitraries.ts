@@ -8,7 +8,7 @@
 // 1, offset to its dword's start).
 import fc from "fast-check";
 import type { GuestAccess } from "./harness.js";
-import type { ReferenceDevice } from "./reference.js";
+import type { ReferenceDevice } from "./reference/device.js";
 
 /** Offsets worth hitting on one attached device: register starts and boundaries. */
 export interface AccessProfile {

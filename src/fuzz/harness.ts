@@ -3,10 +3,16 @@
 // simulated host with the same bytes; run the same accesses on both and
 // compare every read, the final host bytes and the virtual state; check the
 // security invariants on the way.
+import { resolveDevice } from "../compile/device.js";
+import { throwIfErrors } from "../diag/diagnostic.js";
 import { SimulatedDevice } from "../host/simulated.js";
 import { type DeviceSource, type OpenedDevice, type OpenOptions, openSource, readDeviceSource, sourceSizes } from "../open-device.js";
 import { standardHooks } from "../runtime/hooks.js";
-import { ReferenceDevice } from "./reference.js";
+import { DeviceLog } from "../runtime/log.js";
+import { type HookHandler, VirtualDevice } from "../runtime/virtual-device.js";
+import type * as A from "../syntax/ast.js";
+import { CountingHost } from "./counting-host.js";
+import { type HookCall, ReferenceDevice } from "./reference/device.js";
 
 export type GuestAccess =
   | { readonly kind: "r"; readonly offset: number; readonly size: number }
@@ -15,6 +21,10 @@ export type GuestAccess =
 export interface DevicePair {
   readonly source: DeviceSource;
   readonly table: OpenedDevice;
+  /** The table runtime's host, counting the reads and writes that reach it. */
+  readonly tableHost: CountingHost;
+  /** Hooks the table runtime ran, to compare with the reference's own decisions. */
+  readonly tableHookCalls: HookCall[];
   readonly ref: ReferenceDevice;
   readonly refHost: SimulatedDevice;
   /** Host words at attach, for the invariants. */
@@ -25,24 +35,44 @@ export interface DevicePair {
   readonly passedWritable: Uint32Array;
 }
 
-export interface PairOptions extends OpenOptions {
+export interface PairOptions extends Omit<OpenOptions, "policy" | "onHook" | "tableCache"> {
   /** Replace the host's configuration bytes (a mutated host state). */
   readonly bytes?: Uint8Array;
+  /**
+   * A device file to apply instead of the one that matches (fuzzed policies):
+   * the compiler resolves it for the table runtime, the reference reads it itself.
+   */
+  readonly device?: A.Device;
 }
 
 /** Open a device source through both implementations. Throws what attach throws. */
 export function openPairFromSource(source0: DeviceSource, opts: PairOptions = {}): DevicePair {
   const source = opts.bytes ? { ...source0, bytes: opts.bytes } : source0;
-  const table = openSource(source, opts);
+  let policy;
+  if (opts.device) {
+    const resolved = resolveDevice(opts.device, source.compiled.layoutsByName);
+    throwIfErrors(resolved.diagnostics);
+    policy = resolved.policy;
+  }
+  const tableHookCalls: HookCall[] = [];
+  const hooks = standardHooks({ vpd: source.vpd });
+  const onHook: HookHandler = (device, hook, dword, written, trapped) => {
+    tableHookCalls.push({ hook, dword, written, trapped });
+    hooks(device, hook, dword, written, trapped);
+  };
+  const opened = openSource(source, { ...opts, policy, onHook });
+  // The same attached tables, reading the host through a counter.
+  const tableHost = new CountingHost(opened.device.host);
+  const table = { ...opened, device: new VirtualDevice(opened.tables, tableHost, new DeviceLog(opts.log ?? (() => {})), onHook) };
   const refHost = new SimulatedDevice(source.bytes);
-  const ref = new ReferenceDevice(source.compiled, refHost, {
-    policy: opts.policy,
+  const ref = new ReferenceDevice(source.compiled.ruleSet, refHost, {
+    device: opts.device,
     allowBridge: opts.allowBridge,
     // As openSource sizes them: options, then the device file, then the sizes the source carries.
     barSizes: opts.barSizes,
     romSize: opts.romSize,
-    inputSizes: opts.inputSizes ?? sourceSizes(source),
-    onHook: opts.onHook ?? standardHooks({ vpd: source.vpd }),
+    inputSizes: opts.inputSizes ?? source.inputSizes ?? sourceSizes(source),
+    vpd: source.vpd,
   });
   refHost.setBehaviour(ref.hardware);
   const hidden = new Uint32Array(1024);
@@ -51,7 +81,7 @@ export function openPairFromSource(source0: DeviceSource, opts: PairOptions = {}
     hidden[d] = ref.hiddenMask(d);
     passedWritable[d] = ref.passedWritableMask(d);
   }
-  return { source, table, ref, refHost, initialHost: Uint32Array.from(refHost.words), hidden, passedWritable };
+  return { source, table, tableHost, tableHookCalls, ref, refHost, initialHost: Uint32Array.from(refHost.words), hidden, passedWritable };
 }
 
 export function openPair(path: string, opts: PairOptions = {}): DevicePair {
@@ -112,6 +142,24 @@ export function checkInvariants(pair: DevicePair, index: number, first = 0, last
   return undefined;
 }
 
+/** Compare the hooks both sides ran for the last access, then forget them. */
+function compareHookCalls(pair: DevicePair, index: number): Mismatch | undefined {
+  const a = pair.tableHookCalls;
+  const b = pair.ref.hookCalls;
+  let m: Mismatch | undefined;
+  const show = (c: HookCall | undefined) => (c ? `${c.hook} at ${hex(c.dword * 4, 3)} (written ${hex(c.written)}, trapped ${hex(c.trapped)})` : "no hook");
+  for (let k = 0; k < Math.max(a.length, b.length) && !m; k++) {
+    const x = a[k];
+    const y = b[k];
+    if (!x || !y || x.hook !== y.hook || x.dword !== y.dword || x.written >>> 0 !== y.written >>> 0 || x.trapped >>> 0 !== y.trapped >>> 0) {
+      m = { index, message: `hook run ${k + 1}: table runtime ${show(x)}, reference ${show(y)}` };
+    }
+  }
+  a.length = 0;
+  b.length = 0;
+  return m;
+}
+
 /** Compare host and virtual state of dwords first..last. */
 function compareDwords(pair: DevicePair, index: number, first: number, last: number): Mismatch | undefined {
   const a = pair.table.host.words;
@@ -143,7 +191,7 @@ export function runPair(pair: DevicePair, accesses: readonly GuestAccess[], opts
         if (!(a.offset >= 0 && a.offset <= 4095 && Number.isInteger(a.offset))) continue;
         const first = a.offset >> 2;
         const last = Math.min(1023, (a.offset + 3) >> 2);
-        const m = compareDwords(pair, i, first, last) ?? (opts.invariants === false ? undefined : checkInvariants(pair, i, first, last));
+        const m = compareHookCalls(pair, i) ?? compareDwords(pair, i, first, last) ?? (opts.invariants === false ? undefined : checkInvariants(pair, i, first, last));
         if (m) return { index: m.index, message: `after ${describeAccess(a)}: ${m.message}` };
         continue;
       }
@@ -164,6 +212,8 @@ export function runPair(pair: DevicePair, accesses: readonly GuestAccess[], opts
 
 /** Reset both sides to the state after attach (shadow and host bytes). */
 export function resetPair(pair: DevicePair): void {
+  pair.tableHookCalls.length = 0;
+  pair.ref.hookCalls.length = 0;
   pair.table.device.resetShadow();
   pair.ref.resetShadow();
   pair.table.host.words.set(pair.initialHost);

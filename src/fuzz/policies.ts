@@ -3,7 +3,6 @@
 // compiled layouts so that every override names a real field and is a
 // combination the compiler accepts.
 import fc from "fast-check";
-import { type DevicePolicy, defaultPolicy } from "../compile/device.js";
 import type { CompiledRules } from "../compile/load.js";
 import { HOOK_NAMES } from "../compile/vocabulary.js";
 import type * as A from "../syntax/ast.js";
@@ -14,19 +13,26 @@ interface FieldRef {
   readonly field: A.Field;
 }
 
+/**
+ * Fields an override can name. The compiler resolves LAYOUT.REGISTER.FIELD
+ * against the first register of that name (in document order, every `when`
+ * arm), so a field only a later variant of the register has is not offered.
+ */
 function fieldsOf(compiled: CompiledRules): FieldRef[] {
   const out: FieldRef[] = [];
-  const walk = (layout: A.Layout, body: readonly A.LayoutStmt[]) => {
+  const walk = (layout: A.Layout, body: readonly A.LayoutStmt[], seen: Set<string>) => {
     for (const s of body) {
       if (s.kind === "when") {
-        walk(layout, s.then);
-        walk(layout, s.otherwise);
+        walk(layout, s.then, seen);
+        walk(layout, s.otherwise, seen);
         continue;
       }
+      if (seen.has(s.name.name)) continue;
+      seen.add(s.name.name);
       for (const f of s.fields) if (f.name) out.push({ layout: layout.name.name, key: `${s.name.name}.${f.name}`, field: f });
     }
   };
-  for (const l of compiled.layoutsByName.values()) walk(l, l.body);
+  for (const l of compiled.layoutsByName.values()) walk(l, l.body, new Set());
   return out;
 }
 
@@ -59,12 +65,16 @@ export interface PolicyConstraints {
   readonly barOverrides?: boolean;
 }
 
-export function devicePolicies(compiled: CompiledRules, c: PolicyConstraints = {}): fc.Arbitrary<DevicePolicy> {
+/** A device file (as parsed) that `policies` generate: applied to both implementations. */
+export function devicePolicies(compiled: CompiledRules, c: PolicyConstraints = {}): fc.Arbitrary<A.Device> {
   const isBar = (f: A.Field) => f.policy.kind === "trap" && (f.policy.hook.name === "bar" || f.policy.hook.name === "rom");
   const fields = fieldsOf(compiled).filter((f) => c.barOverrides || !isBar(f.field));
   const capNames = [...compiled.layoutsByName.values()].filter((l) => l.layoutKind !== "header").map((l) => l.name.name);
   const pow2 = (min: number, max: number) => fc.integer({ min, max }).map((e) => 2 ** e);
   const override = fc.constantFrom(...fields).chain((f) => policyFor(f.field).map((policy) => ({ f, policy })));
+  const span = compiled.ruleSet.layouts[0].span;
+  const ident = (name: string): A.Ident => ({ name, span });
+  const num = (value: number): A.NumberLit => ({ value, span });
   return fc
     .record({
       shown: fc.subarray(capNames, { maxLength: 6 }),
@@ -83,14 +93,25 @@ export function devicePolicies(compiled: CompiledRules, c: PolicyConstraints = {
       permissive: fc.boolean(),
     })
     .map((r) => {
-      const base = defaultPolicy();
-      const overrides = new Map<string, Map<string, { policy: A.Policy; source: { path: string; line: number } }>>();
+      const stmts: A.DeviceStmt[] = [];
+      const hide = r.hidden.filter((n) => !r.shown.includes(n));
+      if (r.shown.length > 0) stmts.push({ kind: "allow", names: r.shown.map(ident), span });
+      if (hide.length > 0) stmts.push({ kind: "hide", names: hide.map(ident), span });
       for (const { f, policy } of r.overrides) {
-        const m = overrides.get(f.layout) ?? new Map();
-        m.set(f.key, { policy, source: { path: "fuzz", line: 0 } });
-        overrides.set(f.layout, m);
+        const [register, field] = f.key.split(".");
+        stmts.push({ kind: "override", path: { parts: [ident(f.layout), ident(register), ident(field)], span }, policy, span });
       }
-      const hide = new Set(r.hidden.filter((n) => !r.shown.includes(n)));
-      return { ...base, name: "fuzz", allow: new Set(r.shown), hide, overrides, barSizes: r.barSizes, romSize: r.romSize, passBytes: r.passBytes, permissive: r.permissive };
+      r.barSizes.forEach((size, index) => {
+        if (size !== undefined) stmts.push({ kind: "bar", index: num(index), size, span });
+      });
+      if (r.romSize !== undefined) stmts.push({ kind: "rom", size: r.romSize, span });
+      for (const b of r.passBytes) stmts.push({ kind: "passBytes", first: num(b.first), last: num(b.last), attribute: b.attribute, span });
+      if (r.permissive) stmts.push({ kind: "permissive", span });
+      return { kind: "device", name: "fuzz", matches: [], stmts, span } satisfies A.Device;
     });
+}
+
+/** Whether a device file lets uncovered bytes through (the invariants do not hold then). */
+export function isPermissive(device: A.Device): boolean {
+  return device.stmts.some((s) => s.kind === "permissive");
 }

@@ -2,16 +2,19 @@
 // the guest's view of a device, the oracle for the property-based tests and the
 // benchmark's baseline.
 //
-// It shares no lowering code with the table runtime (src/compile/lower.ts,
-// src/runtime/attach.ts, src/runtime/bars.ts) and keeps no per-bit or per-dword
-// tables. At attach it places layouts (capability discovery is a host fact,
-// from chains.ts), evaluates `when` guards against the hardware once, sizes the
+// It shares no code with the table path it checks: it imports only the rule
+// AST and the diagnostics (test/fuzz/import-rules.test.ts enforces this), and
+// has its own capability-chain walker (chains.ts), its own reading of device
+// files (device-file.ts) and its own hook semantics (hooks.ts). At attach it
+// places layouts, evaluates `when` guards against the hardware once, sizes the
 // BARs, and computes the initial virtual values (state, not masks). Every
 // access then finds, for each byte, the register of the AST that covers it by
 // walking the placed layouts, and for each bit the field, and applies that
-// field's attribute and policy (after the device policy's overrides).
+// field's attribute and policy (after the device file's overrides). What does
+// not depend on state (a byte's owner, a bit's rule, a dword's hook) is worked
+// out on first use and remembered: the interpretation stays bit by bit.
 //
-// Semantics (the table runtime's, as documented in virtual-device.ts/attach.ts):
+// Semantics (the README's "Runtime semantics"):
 // - pass: the guest reads the hardware bit; emulate/trap/hide: the virtual bit.
 // - a guest write sets an emulated/trapped RW/RWS bit, clears an RW1C/RW1CS bit
 //   written 1; hidden bits ignore writes.
@@ -21,15 +24,21 @@
 //   other bit as the hardware holds it.
 // - odd accesses: bad size or offset -> all-ones read / dropped write; an access
 //   crossing a dword is split into bytes; bytes past 4095 read 0xff.
-import { type DevicePolicy, defaultPolicy, matchDevice } from "../compile/device.js";
-import type { CompiledRules } from "../compile/load.js";
-import type { HookName } from "../compile/vocabulary.js";
-import { CfgvirtError, error } from "../diag/diagnostic.js";
-import type { HardwareBehaviour, HostDevice } from "../host/host.js";
-import { type InputSizes, resizableBarSizes, resolveBarSize } from "../runtime/bar-sizes.js";
-import { type FoundCapability, walkExtended, walkStandard } from "../runtime/chains.js";
-import type { HookHandler, VirtualDevice } from "../runtime/virtual-device.js";
-import type * as A from "../syntax/ast.js";
+import { CfgvirtError, error } from "../../diag/diagnostic.js";
+import type * as A from "../../syntax/ast.js";
+import { capabilityChains } from "./chains.js";
+import { type DeviceFileMeaning, meaningOf, pickDeviceFile } from "./device-file.js";
+import { type HookCall, serveVpd, startsReset } from "./hooks.js";
+import { type HardwareFacts, hostByte, type ReferenceHost } from "./host.js";
+
+export type { HookCall } from "./hooks.js";
+export type { HardwareFacts, ReferenceHost } from "./host.js";
+
+/** The rules as parsed: every layout and device file, in load order. */
+export interface ReferenceRules {
+  readonly layouts: readonly A.Layout[];
+  readonly devices: readonly A.Device[];
+}
 
 /** How a spec attribute behaves when written. */
 type Behaviour = "write" | "w1c" | "readonly" | "rsvdp" | "rsvdz";
@@ -55,17 +64,20 @@ export interface BitRule {
   readonly zeroOnHardwareWrite: boolean;
   /** The guest always reads the initial (constant) value: hide, default deny, past the device. */
   readonly hidden: boolean;
-  readonly hook: HookName | undefined;
+  readonly hook: string | undefined;
 }
 
 export interface ReferenceOptions {
-  readonly policy?: DevicePolicy;
+  /** The device file to apply, instead of the one that matches the device (fuzzed policies). */
+  readonly device?: A.Device;
+  /** BAR sizes that win over everything (the command line). */
   readonly barSizes?: readonly (number | undefined)[];
   readonly romSize?: number;
-  readonly inputSizes?: InputSizes;
+  /** Sizes the input carries (sysfs resource, lspci [size=] lines, an example image): below the device file's. */
+  readonly inputSizes?: { readonly bars: readonly (number | undefined)[]; readonly rom?: number };
   readonly allowBridge?: boolean;
-  /** Hook behaviour (VPD, FLR): called as the table runtime calls it. */
-  readonly onHook?: HookHandler;
+  /** VPD contents behind the VPD capability; reads past the end return 0xff. */
+  readonly vpd?: Uint8Array;
 }
 
 const DENY: BitRule = { what: "default deny", view: "virtual", guestWrite: "ignore", toHardware: false, zeroOnHardwareWrite: false, hidden: true, hook: undefined };
@@ -88,7 +100,7 @@ function ruleFor(what: string, attribute: A.Attribute, policy: A.Policy): BitRul
     toHardware: false,
     zeroOnHardwareWrite: b === "w1c" || b === "rsvdz",
     hidden: policy.kind === "hide",
-    hook: policy.kind === "trap" ? (policy.hook.name as HookName) : undefined,
+    hook: policy.kind === "trap" ? policy.hook.name : undefined,
   };
 }
 
@@ -109,7 +121,7 @@ function allRegisters(body: readonly A.LayoutStmt[]): A.Register[] {
  * guard or size may read LAYOUT.REGISTER.FIELD of another capability.
  */
 interface Site {
-  readonly host: HostDevice;
+  readonly host: ReferenceHost;
   readonly base: number;
   readonly find: (name: string) => { layout: A.Layout; base: number } | undefined;
 }
@@ -188,6 +200,33 @@ function layoutSize(layout: A.Layout, at: Site): number {
   return end;
 }
 
+/** The size the dump implies for a BAR nobody sized: the alignment of its address. */
+function impliedBarSize(low: number, high: number): number {
+  for (let i = 0; i < 32; i++) if (bitOf(low, i)) return 2 ** i;
+  for (let i = 0; i < 32; i++) if (bitOf(high, i)) return 2 ** (32 + i);
+  return 0;
+}
+
+/**
+ * Every capability begins with its header (PCI LB 3.0 §6.7, PCIe Base 6.0
+ * §7.6.3): ID, for extended ones a version, then the next pointer, which the
+ * guest sees re-linked around hidden capabilities. A layout that writes no
+ * register at 0x00 has this one.
+ */
+function withStandardHeader(layout: A.Layout): A.Layout {
+  if (layout.layoutKind === "header" || layout.body.some((s) => s.kind === "register" && s.offset.value === 0)) return layout;
+  const at = layout.name.span;
+  const field = (hi: number, lo: number, name: string, policy: A.Policy): A.Field =>
+    ({ hi, lo, name, policy, attribute: "RO", span: at, bitsSpan: at, nameSpan: at, attributeSpan: at });
+  const pass: A.Policy = { kind: "pass", span: at };
+  const next: A.Policy = { kind: "emulate", init: { kind: "link", link: "next" }, span: at };
+  const fields = layout.layoutKind === "capability"
+    ? [field(7, 0, "id", pass), field(15, 8, "next", next)]
+    : [field(15, 0, "id", pass), field(19, 16, "version", pass), field(31, 20, "next", next)];
+  const header: A.Register = { kind: "register", name: { name: "header", span: at }, offset: { value: 0, span: at }, width: layout.layoutKind === "capability" ? 16 : 32, fields, span: at };
+  return { ...layout, body: [header, ...layout.body] };
+}
+
 /** A layout placed on this device, with the registers present (guards evaluated, within its size). */
 export interface ReferencePlacement {
   readonly layout: A.Layout;
@@ -195,7 +234,7 @@ export interface ReferencePlacement {
   readonly size: number;
   readonly visible: boolean;
   readonly registers: readonly A.Register[];
-  readonly overrides: ReadonlyMap<string, { readonly policy: A.Policy }> | undefined;
+  readonly overrides: ReadonlyMap<string, A.Policy> | undefined;
 }
 
 /** Who governs one byte, found by walking the placed layouts. */
@@ -207,55 +246,75 @@ type Owner =
 
 const BAR_WRITABLE: BitRule = { what: "BAR address", view: "virtual", guestWrite: "set", toHardware: false, zeroOnHardwareWrite: false, hidden: false, hook: "bar" };
 const BAR_FIXED: BitRule = { what: "BAR flags/size", view: "virtual", guestWrite: "ignore", toHardware: false, zeroOnHardwareWrite: false, hidden: false, hook: "bar" };
+/** A dword's hook and all its trapped bits. */
+interface Trap {
+  readonly hook: string;
+  readonly bits: number;
+}
+
 const EXT_HEAD: BitRule = { what: "extended chain head", view: "virtual", guestWrite: "ignore", toHardware: false, zeroOnHardwareWrite: false, hidden: false, hook: undefined };
 
 export class ReferenceDevice {
   readonly shadow = new Uint32Array(1024);
   readonly initialShadow = new Uint32Array(1024);
-  readonly hardware: HardwareBehaviour;
-  readonly policy: DevicePolicy;
+  readonly hardware: HardwareFacts;
+  /** What the applied device file says (or every layout's own default). */
+  readonly deviceFile: DeviceFileMeaning;
   readonly placements: ReferencePlacement[] = [];
   /** Byte ranges [from, to) of hidden capabilities (and unknown ones' headers): they read 0 whatever overlaps them. */
   private readonly hiddenExtents: [number, number][] = [];
+  /** Every hook run since the caller last emptied it. */
+  readonly hookCalls: HookCall[] = [];
   /** Offset of the first visible extended capability when 0x100 itself is hidden. */
   private extHead: number | undefined;
   /** BAR registers by dword: the address bits a guest may write (sizing result). */
   private readonly bars = new Map<number, number>();
   private rom: { readonly dword: number; readonly address: number } | undefined;
-  private readonly onHook: HookHandler | undefined;
+  private readonly vpd: Uint8Array;
   private readonly fieldRules = new Map<A.Field | A.Layout, BitRule>();
+  // Memos of what depends only on the attach: filled on first use.
+  private readonly owners: (Owner | undefined)[] = new Array(4096);
+  private readonly bitRules: (BitRule | undefined)[] = new Array(4096 * 8);
+  private readonly traps: (Trap | null | undefined)[] = new Array(1024);
 
-  constructor(compiled: CompiledRules, readonly host: HostDevice, opts: ReferenceOptions = {}) {
-    this.onHook = opts.onHook;
-    const b0 = (o: number) => (host.read32(o >> 2) >>> ((o & 3) * 8)) & 0xff;
+  constructor(rules: ReferenceRules, readonly host: ReferenceHost, opts: ReferenceOptions = {}) {
+    this.vpd = opts.vpd ?? new Uint8Array(0);
+    const b0 = (o: number) => hostByte(host, o);
     const identity = {
-      vendor: b0(0) | (b0(1) << 8),
-      device: b0(2) | (b0(3) << 8),
-      classCode: b0(9) | (b0(10) << 8) | (b0(11) << 16),
+      vendor: b0(0) + b0(1) * 256,
+      device: b0(2) + b0(3) * 256,
+      classCode: b0(9) + b0(10) * 256 + b0(11) * 65536,
       subsystemVendor: 0,
       subsystem: 0,
     };
-    const headerType = b0(0x0e) & 0x7f;
+    const headerType = b0(0x0e) % 128;
     if (headerType === 0) {
-      identity.subsystemVendor = b0(0x2c) | (b0(0x2d) << 8);
-      identity.subsystem = b0(0x2e) | (b0(0x2f) << 8);
+      identity.subsystemVendor = b0(0x2c) + b0(0x2d) * 256;
+      identity.subsystem = b0(0x2e) + b0(0x2f) * 256;
     }
-    const policy = (this.policy = opts.policy ?? matchDevice(compiled.devices, identity) ?? defaultPolicy());
+    // Layouts by name and by kind and ID: the first definition (the compiler refuses a second).
+    const byName = new Map<string, A.Layout>();
+    const byId = new Map<string, A.Layout>();
+    for (const written of rules.layouts) {
+      const l = withStandardHeader(written);
+      if (!byName.has(l.name.name)) byName.set(l.name.name, l);
+      // A layout may describe several IDs (`id 0x0002, 0x0009`).
+      for (const id of [l.id, ...(l.otherIds ?? [])]) if (!byId.has(`${l.layoutKind} ${id.value}`)) byId.set(`${l.layoutKind} ${id.value}`, l);
+    }
+    const policy = (this.deviceFile = meaningOf(opts.device ?? pickDeviceFile(rules.devices, identity), [...byName.values()]));
     if (headerType !== 0 && !opts.allowBridge) throw new CfgvirtError([error("A001", `header type ${headerType} is not passed through (reference)`)]);
-    const layouts = [...compiled.layoutsByName.values()];
-    const header = layouts.find((l) => l.layoutKind === "header" && l.id.value === headerType);
+    const header = byId.get(`header ${headerType}`);
     if (!header) throw new CfgvirtError([error("A002", `no rules describe header type ${headerType} (reference)`)]);
 
     // Placement: header, then capabilities in chain order.
-    const notes: string[] = [];
-    const found: FoundCapability[] = [...walkStandard(host, notes), ...walkExtended(host, notes)];
+    const found = capabilityChains(host);
     const claimed = new Uint8Array(4096).fill(1, 0, 64);
     const visibleStd: number[] = [];
     const visibleExt: number[] = [];
     // Each layout's first place on the device, shown or not, for cross-layout references.
     const firstPlace = new Map<string, { layout: A.Layout; base: number }>([[header.name.name, { layout: header, base: 0 }]]);
     for (const f of found) {
-      const l = layouts.find((x) => x.layoutKind === f.kind && describes(x, f.id));
+      const l = byId.get(`${f.kind} ${f.id}`);
       if (l && !firstPlace.has(l.name.name)) firstPlace.set(l.name.name, { layout: l, base: f.offset });
     }
     const site = (base: number): Site => ({ host, base, find: (name) => firstPlace.get(name) });
@@ -268,7 +327,7 @@ export class ReferenceDevice {
     };
     place(header, 0, 64, true);
     for (const f of found) {
-      const layout = layouts.find((l) => l.layoutKind === f.kind && describes(l, f.id));
+      const layout = byId.get(`${f.kind} ${f.id}`);
       // A capability ends where its space does: 0x100 for standard ones, 0x1000 for extended.
       const spaceEnd = f.kind === "capability" ? 0x100 : 0x1000;
       if (!layout) {
@@ -348,20 +407,48 @@ export class ReferenceDevice {
   }
 
   private policyOf(p: ReferencePlacement, reg: A.Register, field: A.Field): A.Policy {
-    return (field.name !== undefined ? p.overrides?.get(`${reg.name.name}.${field.name}`)?.policy : undefined) ?? field.policy;
+    return (field.name !== undefined ? p.overrides?.get(`${reg.name.name}.${field.name}`) : undefined) ?? field.policy;
   }
 
-  /** BARs and the ROM BAR: the writable address bits follow each BAR's size. */
-  private sizeBars(opts: ReferenceOptions, policy: DevicePolicy): void {
+  /**
+   * A BAR's size (index 6: the ROM), from the first that says: the command
+   * line, the device file, the input, a Resizable BAR capability's current
+   * size (PCIe Base 6.0 §7.8.6), else a guess from the alignment of the
+   * address (its lowest set bit), kept within what the kind of BAR decodes
+   * (I/O 4..256 bytes, PCI LB 3.0 §6.2.5.1; ROM 2 KiB..16 MiB, §6.2.5.2;
+   * memory 16 bytes..256 MiB); an address of 0 is a BAR not implemented.
+   */
+  private barSize(opts: ReferenceOptions, policy: DeviceFileMeaning, index: number, kind: "io" | "mem" | "rom", low: number, high: number): number {
+    const given = [
+      index === 6 ? opts.romSize : opts.barSizes?.[index],
+      index === 6 ? policy.romSize : policy.barSizes[index],
+      index === 6 ? opts.inputSizes?.rom : opts.inputSizes?.bars[index],
+      index === 6 ? undefined : this.resizableBarSize(index),
+    ].find((x) => x !== undefined);
+    if (given !== undefined) return given;
+    const implied = impliedBarSize(low, high);
+    if (implied === 0) return 0;
+    const [min, max] = kind === "io" ? [4, 256] : kind === "rom" ? [2048, 16 * 2 ** 20] : [16, 256 * 2 ** 20];
+    return Math.max(min, Math.min(implied, max));
+  }
+
+  /** The current size of BAR `index` from a Resizable BAR capability: per entry, BAR Index 2:0 and BAR Size 13:8 of its Control (2^(20+n) bytes). */
+  private resizableBarSize(index: number): number | undefined {
+    const rebar = capabilityChains(this.host).find((c) => c.kind === "extended" && c.id === 0x15);
+    if (!rebar) return undefined;
+    const entries = Math.floor(hostByte(this.host, rebar.offset + 8) / 32) % 8;
+    let size: number | undefined;
+    for (let i = 0; i < Math.min(entries, 6); i++) {
+      const at = rebar.offset + 8 + 8 * i;
+      if (at + 4 > this.host.size) break;
+      if (hostByte(this.host, at) % 8 === index) size = 2 ** (20 + (hostByte(this.host, at + 1) % 64));
+    }
+    return size;
+  }
+
+  /** BARs and the ROM BAR: the writable address bits follow each BAR's size; the reset value is the flag bits with address 0. */
+  private sizeBars(opts: ReferenceOptions, policy: DeviceFileMeaning): void {
     const value = (d: number) => this.host.read32(d) >>> 0;
-    // Sizes (and where they come from) are a device fact shared with the table
-    // runtime; the masks below are computed here, bit by bit.
-    const resolve = resolveBarSize(
-      { option: { bars: opts.barSizes ?? [], rom: opts.romSize }, deviceFile: { bars: policy.barSizes, rom: policy.romSize }, input: opts.inputSizes },
-      resizableBarSizes(this.host),
-    );
-    const sizeOf = (n: number, kind: "io" | "mem" | "rom", low: number, high: number) => resolve(n, kind, low, high).size;
-    // The reset value: the flag bits, address 0 (never the host's address).
     const set = (d: number, w: number, flags: number) => {
       this.bars.set(d, w >>> 0);
       this.initialShadow[d] = (value(d) & flags) >>> 0;
@@ -372,7 +459,7 @@ export class ReferenceDevice {
       const n = d - 4;
       const v = value(d);
       if (v & 1) {
-        const size = sizeOf(n, "io", v & 0xfffffffc, 0);
+        const size = this.barSize(opts, policy, n, "io", v & 0xfffffffc, 0);
         let w = 0;
         if (size >= 4) for (let i = 2; i < 32; i++) if (2 ** i >= size) w = (w | (1 << i)) >>> 0;
         set(d, w, size ? 1 : 0);
@@ -380,7 +467,7 @@ export class ReferenceDevice {
       }
       const is64 = ((v >>> 1) & 3) === 2 && d + 1 < 16 && this.hookOf(d + 1) === "bar";
       const high = is64 ? value(d + 1) : 0;
-      const size = sizeOf(n, "mem", v & 0xfffffff0, high);
+      const size = this.barSize(opts, policy, n, "mem", v & 0xfffffff0, high);
       // Address bit i (of 64) is writable when 2^i >= size.
       let lo = 0;
       let hi = 0;
@@ -392,7 +479,7 @@ export class ReferenceDevice {
     for (let d = 0; d < 16; d++) {
       if (this.hookOf(d) !== "rom") continue;
       const v = value(d);
-      const size = sizeOf(6, "rom", v & 0xfffff800, 0);
+      const size = this.barSize(opts, policy, 6, "rom", v & 0xfffff800, 0);
       let address = 0;
       if (size >= 2048 && size < 2 ** 32) for (let i = 11; i < 32; i++) if (2 ** i >= size) address = (address | (1 << i)) >>> 0;
       this.rom = { dword: d, address };
@@ -402,14 +489,20 @@ export class ReferenceDevice {
   }
 
   /** The hook a write to dword `d` runs: the last trapped field of the dword, in layout order. */
-  private hookOf(d: number): HookName | undefined {
+  private hookOf(d: number): string | undefined {
     return this.trapOf(d)?.hook;
   }
 
-  /** The hook of dword `d` and the bits of all its trapped fields. */
-  private trapOf(d: number): { hook: HookName; bits: number } | undefined {
-    if (this.extHead !== undefined && d === 0x40) return undefined;
-    let hook: HookName | undefined;
+  /** The hook of dword `d` and the bits of all its trapped fields (remembered). */
+  private trapOf(d: number): Trap | undefined {
+    let t = this.traps[d];
+    if (t === undefined) this.traps[d] = t = this.findTrap(d);
+    return t ?? undefined;
+  }
+
+  private findTrap(d: number): Trap | null {
+    if (this.extHead !== undefined && d === 0x40) return null;
+    let hook: string | undefined;
     let bits = 0;
     for (const p of this.placements) {
       if (!p.visible) continue;
@@ -425,19 +518,26 @@ export class ReferenceDevice {
             bits = (bits | (1 << bit)) >>> 0;
             any = true;
           }
-          if (any) hook = pol.hook.name as HookName;
+          if (any) hook = pol.hook.name;
         }
       }
     }
-    return hook ? { hook, bits } : undefined;
+    return hook ? { hook, bits } : null;
   }
 
   private inHidden(b: number): boolean {
     return this.hiddenExtents.some(([from, to]) => b >= from && b < to);
   }
 
-  /** Who governs byte `b`: walk the layouts placed on the device. */
+  /** Who governs byte `b` (remembered). */
   private ownerOf(b: number): Owner {
+    let o = this.owners[b];
+    if (o === undefined) this.owners[b] = o = this.findOwner(b);
+    return o;
+  }
+
+  /** Who governs byte `b`: walk the layouts placed on the device. */
+  private findOwner(b: number): Owner {
     if (this.extHead !== undefined && b >= 0x100 && b < 0x104) return { kind: "rule", rule: EXT_HEAD };
     const bar = this.bars.get(b >> 2);
     if (bar !== undefined) return { kind: "bar", writable: bar };
@@ -467,13 +567,13 @@ export class ReferenceDevice {
     }
     // `pass` and `permissive` reach only bytes that no placed layout spans.
     if (ps.some((p) => b >= p.base && b < p.base + p.size)) return { kind: "rule", rule: b >= this.host.size ? ABSENT : DENY };
-    for (const r of this.policy.passBytes) {
+    for (const r of this.deviceFile.passBytes) {
       if (b < r.first || b > r.last) continue;
       const w = behaviourOf(r.attribute);
       return { kind: "rule", rule: { what: `pass ${r.first}..${r.last}`, view: "pass", guestWrite: "ignore", toHardware: w === "write" || w === "w1c", zeroOnHardwareWrite: false, hidden: false, hook: undefined } };
     }
     if (b >= this.host.size) return { kind: "rule", rule: ABSENT };
-    return { kind: "rule", rule: this.policy.permissive ? PERMISSIVE : DENY };
+    return { kind: "rule", rule: this.deviceFile.permissive ? PERMISSIVE : DENY };
   }
 
   private restRule(layout: A.Layout): BitRule {
@@ -482,8 +582,15 @@ export class ReferenceDevice {
     return r;
   }
 
-  /** The rule of bit `bit` (0..7) of byte `b`, given the byte's owner. */
+  /** The rule of bit `bit` (0..7) of byte `b` (remembered). */
   private ruleOf(owner: Owner, b: number, bit: number): BitRule {
+    const k = b * 8 + bit;
+    let r = this.bitRules[k];
+    if (r === undefined) this.bitRules[k] = r = this.findRule(owner, b, bit);
+    return r;
+  }
+
+  private findRule(owner: Owner, b: number, bit: number): BitRule {
     switch (owner.kind) {
       case "rule":
         return owner.rule;
@@ -596,18 +703,19 @@ export class ReferenceDevice {
       }
       this.host.write(byte, 1, out);
     }
-    const trap = this.onHook ? this.trapOf(d) : undefined;
+    const trap = this.trapOf(d);
     const enable = (size === 4 ? -1 : (2 ** (size * 8) - 1) * 2 ** ((offset & 3) * 8)) | 0;
-    if (trap && (trap.bits & enable) !== 0) this.onHook!(this as unknown as VirtualDevice, trap.hook, d, enable, trap.bits);
+    if (trap && (trap.bits & enable) !== 0) this.runHook(trap, d, enable);
   }
 
-  /** As VirtualDevice.resetShadow: the hooks (FLR) call it. */
+  private runHook(trap: Trap, d: number, written: number): void {
+    this.hookCalls.push({ hook: trap.hook, dword: d, written, trapped: trap.bits });
+    if (trap.hook === "vpd_address") serveVpd(this.shadow, d, trap.bits, this.vpd);
+    else if (trap.hook === "flr" && startsReset(this.shadow, d, written, trap.bits)) this.resetShadow();
+  }
+
+  /** Back to the state after attach (function-level reset, tests). */
   resetShadow(): void {
     this.shadow.set(this.initialShadow);
   }
-}
-
-/** Whether a layout describes capability ID `id` (its first ID or one of the others). */
-function describes(layout: A.Layout, id: number): boolean {
-  return layout.id.value === id || (layout.otherIds ?? []).some((n) => n.value === id);
 }

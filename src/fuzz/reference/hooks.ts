@@ -1,0 +1,44 @@
+// The reference's own meaning of `trap(HOOK)`, from the specification, for the
+// hooks that change what a guest sees; the others (msi_enable, msix_control,
+// power_state, bar, rom, secondary_bus_reset) only tell the platform and leave
+// the guest's view alone. A hook runs after the write's bits are applied, when
+// the write covers a trapped bit of the dword; the last trapped field of the
+// dword, in layout order, names it.
+
+/** One hook run, as the reference decided it: compared with the table runtime's calls. */
+export interface HookCall {
+  readonly hook: string;
+  readonly dword: number;
+  /** Mask of the bits the write covered. */
+  readonly written: number;
+  /** Every trapped bit of the dword. */
+  readonly trapped: number;
+}
+
+/**
+ * VPD (PCI LB 3.0 §6.4): the address register is the upper half of the
+ * capability's first dword, 15 address bits then the F flag; Data is the next
+ * dword. A write with F = 0 asks for four bytes from `address`, which the
+ * device puts in Data, then sets F; with F = 1 it is a VPD write, which a guest
+ * may not make: it completes (F clears) with nothing written. A trap that is
+ * not exactly that register does nothing.
+ */
+export function serveVpd(shadow: Uint32Array, dword: number, trapped: number, vpd: Uint8Array): void {
+  if (trapped !== 0xffff0000) return;
+  const register = Math.floor(shadow[dword] / 0x10000);
+  const address = register % 0x8000;
+  const flag = register >= 0x8000;
+  if (flag) {
+    shadow[dword] -= 0x80000000;
+    return;
+  }
+  let data = 0;
+  for (let i = 3; i >= 0; i--) data = data * 256 + (address + i < vpd.length ? vpd[address + i] : 0xff);
+  shadow[dword + 1] = data;
+  shadow[dword] += 0x80000000;
+}
+
+/** Function-Level Reset (PCIe Base 6.0 §6.6.2): writing the trapped bit as 1 starts it. */
+export function startsReset(shadow: Uint32Array, dword: number, written: number, trapped: number): boolean {
+  return ((written & trapped & shadow[dword]) >>> 0) !== 0;
+}
