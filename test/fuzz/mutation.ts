@@ -1,0 +1,110 @@
+// `npm run mutation`: plant a bug in each part of the table path the fuzz
+// suite guards (the capability-chain walker, device-file matching, the
+// lowering, attach) and check that the fuzz suite fails on each, and passes on
+// the unmutated code. Each mutant runs in a copy of the project in a temporary
+// directory (node_modules linked), so the working tree is never touched, and
+// without ../shared: the example devices alone must catch every mutant.
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+interface Mutant {
+  readonly part: string;
+  readonly what: string;
+  readonly file: string;
+  readonly find: string;
+  readonly replace: string;
+}
+
+const MUTANTS: readonly Mutant[] = [
+  {
+    part: "chains",
+    what: "the standard chain walker forgets MSI",
+    file: "src/runtime/chains.ts",
+    find: `found.push({ kind: "capability", id: readByte(host, ptr), offset: ptr, version: 0 });`,
+    replace: `if (readByte(host, ptr) !== 0x05) found.push({ kind: "capability", id: readByte(host, ptr), offset: ptr, version: 0 });`,
+  },
+  {
+    part: "matching",
+    what: "a vendor:device match compares the device ID with the subsystem ID",
+    file: "src/compile/device.ts",
+    find: `[m.device, id.device],`,
+    replace: `[m.device, id.subsystem],`,
+  },
+  {
+    part: "lowering",
+    what: "a trapped RW field ignores the guest's writes (MSI Enable never sets)",
+    file: "src/compile/lower.ts",
+    find: `virtWrite: emulated && cls === "write" ? u(m) : 0,`,
+    replace: `virtWrite: policy.kind === "emulate" && cls === "write" ? u(m) : 0,`,
+  },
+  {
+    part: "attach",
+    what: "a hidden capability at 0x100 re-links the extended chain with the pointer in the wrong bits",
+    file: "src/runtime/attach.ts",
+    find: `initialShadow[d] = (first << 20) >>> 0;`,
+    replace: `initialShadow[d] = (first << 16) >>> 0;`,
+  },
+  {
+    part: "attach",
+    what: "emulate(next) links each capability to itself",
+    file: "src/runtime/attach.ts",
+    find: `return chain[chain.indexOf(offset) + 1] ?? 0;`,
+    replace: `return chain[chain.indexOf(offset)] ?? 0;`,
+  },
+];
+
+const root = resolve(import.meta.dirname, "../..");
+const SUITE = ["test/fuzz/differential.test.ts"];
+
+/** A copy of the project to mutate: sources, rules, examples, configuration. */
+function copyProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), "cfgvirt-mutant-"));
+  const copy = join(dir, "cfgvirt");
+  for (const p of ["src", "test", "rules", "examples", "grammar", "package.json", "tsconfig.json", "tsconfig.test.json"]) {
+    if (existsSync(join(root, p))) cpSync(join(root, p), join(copy, p), { recursive: true });
+  }
+  symlinkSync(join(root, "node_modules"), join(copy, "node_modules"), "dir");
+  return copy;
+}
+
+/** Run the fuzz suite in `dir`: passed, and how long it took. */
+function runSuite(dir: string): { passed: boolean; seconds: number; summary: string } {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, [join(root, "node_modules/vitest/vitest.mjs"), "run", ...SUITE, "--bail", "1"], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+  });
+  const out = `${r.stdout}\n${r.stderr}`;
+  const summary = out.split("\n").find((l) => /^\s*Tests\s/.test(l))?.trim() ?? out.trim().split("\n").slice(-3).join(" | ");
+  return { passed: r.status === 0, seconds: (performance.now() - start) / 1000, summary };
+}
+
+let failures = 0;
+const base = copyProject();
+try {
+  const b = runSuite(base);
+  console.log(`unmutated: ${b.passed ? "passes" : "FAILS"} (${b.seconds.toFixed(1)} s; ${b.summary})`);
+  if (!b.passed) failures++;
+  for (const m of MUTANTS) {
+    const file = join(base, m.file);
+    const text = readFileSync(file, "utf8");
+    const at = text.indexOf(m.find);
+    if (at < 0 || text.indexOf(m.find, at + 1) >= 0) {
+      console.log(`${m.part}: cannot plant "${m.what}": the code to mutate is not found exactly once in ${m.file}; update the mutant`);
+      failures++;
+      continue;
+    }
+    writeFileSync(file, text.replace(m.find, m.replace));
+    const r = runSuite(base);
+    writeFileSync(file, text);
+    console.log(`${m.part}: ${m.what}: ${r.passed ? "SURVIVED (the fuzz suite passes)" : "caught"} (${r.seconds.toFixed(1)} s; ${r.summary})`);
+    if (r.passed) failures++;
+  }
+} finally {
+  rmSync(join(base, ".."), { recursive: true, force: true });
+}
+console.log(failures === 0 ? `mutation check: every mutant caught` : `mutation check: ${failures} problem(s)`);
+process.exitCode = failures === 0 ? 0 : 1;
