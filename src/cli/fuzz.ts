@@ -94,6 +94,7 @@ seed: ${seed}
     }
     io.out(`runs: ${result.runs}\naccesses: ${result.accesses} (table runtime and reference each)\n`);
     io.out(`accesses/second: ${Math.round(rate)} (${fmtRate(rate * 60)} a minute)\n`);
+    io.out(`host operations per access: ${result.hostOpsPerAccess.toFixed(3)} (table runtime: configuration reads and writes that reach the device)\n`);
     if (!result.failure) {
       io.out("result: the table runtime and the reference agree\n");
       return 0;

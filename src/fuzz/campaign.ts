@@ -8,9 +8,11 @@ import { type DevicePair, type GuestAccess, type Mismatch, resetPair, runPair } 
 import { snapshotHidden, verifyHidden } from "./hidden.js";
 
 /** The pair's differential run, then the hidden-stays-hidden invariant on the table side. */
-function runChecked(pair: DevicePair, seq: readonly GuestAccess[]): Mismatch | undefined {
+function runChecked(pair: DevicePair, seq: readonly GuestAccess[], afterRun: () => void = () => {}): Mismatch | undefined {
   const snap = snapshotHidden(pair.table);
   const m = runPair(pair, seq);
+  // The hidden check's own reads are not guest accesses: host traffic is counted before it.
+  afterRun();
   if (m) return m;
   const leak = verifyHidden(pair.table, snap);
   return leak ? { index: seq.length, message: leak } : undefined;
@@ -31,6 +33,8 @@ export interface CampaignResult {
   /** Guest accesses executed, through both implementations, before any failure. */
   readonly accesses: number;
   readonly seconds: number;
+  /** Host configuration reads and writes of the table runtime per guest access (on real hardware each costs about a microsecond). */
+  readonly hostOpsPerAccess: number;
   readonly failure?: {
     /** The shrunk counterexample, cut after the access where the disagreement shows. */
     readonly accesses: readonly GuestAccess[];
@@ -48,9 +52,14 @@ export function runCampaign(pair: DevicePair, opts: CampaignOptions): CampaignRe
   let failed = false;
   let lastReport = 0;
   const start = performance.now();
+  pair.tableHost.resetCounts();
+  let hostOps = 0;
   const property = fc.property(arb, (seq) => {
     resetPair(pair);
-    const m = runChecked(pair, seq);
+    const before = pair.tableHost.operations;
+    const m = runChecked(pair, seq, () => {
+      if (!failed) hostOps += pair.tableHost.operations - before;
+    });
     if (!failed) {
       accesses += seq.length;
       runs++;
@@ -65,7 +74,8 @@ export function runCampaign(pair: DevicePair, opts: CampaignOptions): CampaignRe
   const details = fc.check(property, { seed: opts.seed, numRuns: opts.runs, endOnFailure: false });
   const seconds = (performance.now() - start) / 1000;
   opts.progress?.(runs, accesses);
-  if (!details.failed || !details.counterexample) return { seed: opts.seed, runs, accesses, seconds };
+  const hostOpsPerAccess = accesses > 0 ? hostOps / accesses : 0;
+  if (!details.failed || !details.counterexample) return { seed: opts.seed, runs, accesses, seconds, hostOpsPerAccess };
   const seq = details.counterexample[0];
   resetPair(pair);
   const mismatch = runChecked(pair, seq) ?? { index: seq.length, message: String(details.errorInstance ?? "property failed") };
@@ -74,6 +84,7 @@ export function runCampaign(pair: DevicePair, opts: CampaignOptions): CampaignRe
     runs,
     accesses,
     seconds,
+    hostOpsPerAccess,
     failure: { accesses: seq.slice(0, mismatch.index + 1), mismatch, path: details.counterexamplePath ?? "", shrinks: details.numShrinks },
   };
 }
