@@ -15,12 +15,9 @@ import { pathToFileURL } from "node:url";
 import { runCampaign } from "../src/fuzz/campaign.js";
 import { CountingHost } from "../src/fuzz/counting-host.js";
 import { type DevicePair, openPair } from "../src/fuzz/harness.js";
-import { SimulatedDevice } from "../src/host/simulated.js";
-import { standardHooks } from "../src/runtime/hooks.js";
-import { DeviceLog } from "../src/runtime/log.js";
-import { VirtualDevice } from "../src/runtime/virtual-device.js";
+import type { VirtualDevice } from "../src/runtime/virtual-device.js";
 import { socketBench, socketBenchLine } from "./socket.js";
-import { BENCH_DEVICE, makeTrace, median, registerDwords, runMany, runReference, runTable, spread, spreadOf, TRACE, type Trace } from "./trace.js";
+import { BENCH_DEVICE, freshTableDevice, newHost, makeTrace, median, registerDwords, runMany, runReference, runTable, spread, spreadOf, TRACE, type Trace } from "./trace.js";
 
 const ROUNDS = 11;
 /** The table runtime is ~50x faster: it runs the whole trace this many times per round, so both rounds last tens of ms. */
@@ -29,17 +26,6 @@ const MANY = 10_000;
 
 const here = import.meta.dirname;
 const cli = join(here, "..", "src", "cli.js");
-
-/** A table-runtime device over its own simulated host, as `openSource` builds it (no counting, no recording). */
-export function freshTableDevice(pair: DevicePair, host: { read32(i: number): number; write(o: number, s: 1 | 2 | 4, v: number): void; readonly size: number } = newHost(pair)): VirtualDevice {
-  return new VirtualDevice(pair.table.tables, host, new DeviceLog(() => {}), standardHooks({ vpd: pair.source.vpd }));
-}
-
-function newHost(pair: DevicePair): SimulatedDevice {
-  const host = new SimulatedDevice(pair.source.bytes);
-  host.setBehaviour(pair.table.tables.hardware);
-  return host;
-}
 
 function timed(run: () => void): number {
   const t = performance.now();

@@ -8,10 +8,15 @@
 // and anywhere in the 4 KiB space (10%, mostly default-deny bytes).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { DevicePair } from "../src/fuzz/harness.js";
 import type { ReferenceDevice } from "../src/fuzz/reference/device.js";
+import type { HostDevice } from "../src/host/host.js";
+import { SimulatedDevice } from "../src/host/simulated.js";
 import { DEFAULT_EXAMPLE } from "../src/open-device.js";
 import { packageRoot } from "../src/paths.js";
-import type { VirtualDevice } from "../src/runtime/virtual-device.js";
+import { standardHooks } from "../src/runtime/hooks.js";
+import { DeviceLog } from "../src/runtime/log.js";
+import { VirtualDevice } from "../src/runtime/virtual-device.js";
 
 export const TRACE = 1 << 16;
 const MASK = TRACE - 1;
@@ -119,3 +124,15 @@ export const median = (xs: readonly number[]): number => {
 };
 
 export const spreadOf = (xs: readonly number[]) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
+
+/** A simulated host with the device's bytes and the attached tables' hardware behaviour. */
+export function newHost(pair: DevicePair): SimulatedDevice {
+  const host = new SimulatedDevice(pair.source.bytes);
+  host.setBehaviour(pair.table.tables.hardware);
+  return host;
+}
+
+/** A table-runtime device over its own host, as `openSource` builds it (no counting, no recording). */
+export function freshTableDevice(pair: DevicePair, host: HostDevice = newHost(pair)): VirtualDevice {
+  return new VirtualDevice(pair.table.tables, host, new DeviceLog(() => {}), standardHooks({ vpd: pair.source.vpd }));
+}

@@ -1,0 +1,195 @@
+/*
+ * `npm run bench:c`: the table runtime's hot path (src/runtime/virtual-device.ts
+ * over src/host/simulated.ts, with the FLR and VPD hooks of
+ * src/runtime/hooks.ts) in C, on the same tables and trace, exported by
+ * bench-c.ts. The same reads must give the same checksum.
+ *
+ * usage: hot-path DATA ROUNDS REPEAT DEVICES
+ * prints one JSON line: {"accessesPerSec":[per round...],"checksum":N}
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { DWORDS = 1024, STRIDE = 8 };
+enum { HOOK_NONE = 0, HOOK_FLR = 1, HOOK_VPD = 2, HOOK_OTHER = 3 };
+
+static uint32_t hot[DWORDS * STRIDE];
+static uint32_t initial_shadow[DWORDS];
+static uint32_t initial_host[DWORDS];
+static uint32_t writable[DWORDS], w1c[DWORDS], rsvdz[DWORDS];
+static uint8_t hook_kind[DWORDS];
+static uint32_t host_size;
+static uint8_t vpd[65536];
+static uint32_t vpd_len;
+static uint32_t trace_len;
+static uint8_t *kind, *size;
+static uint16_t *offset, *which;
+static uint32_t *value;
+
+/* Per-device state in flat arrays: device i's dwords at [i * DWORDS]. */
+static uint32_t *shadow_all, *host_all;
+
+static const uint32_t SIZE_MASK[8] = {0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0};
+
+static void host_write(uint32_t *host, uint32_t off, uint32_t sz, uint32_t v) {
+  if (off >= host_size) return;
+  uint32_t d = off >> 2, shift = (off & 3) * 8;
+  uint32_t enable = sz == 4 ? 0xffffffffu : (((1u << (sz * 8)) - 1) << shift);
+  uint32_t val = (v << shift) & enable;
+  uint32_t wr = writable[d] & enable;
+  uint32_t next = (host[d] & ~wr) | (val & wr);
+  next &= ~(val & w1c[d]);
+  host[d] = next & ~rsvdz[d];
+}
+
+static uint32_t read_in_dword(uint32_t *shadow, uint32_t *host, uint32_t off, uint32_t mask) {
+  uint32_t d = off >> 2;
+  const uint32_t *h = &hot[d * STRIDE];
+  uint32_t v = shadow[d] & h[1];
+  if (h[0]) v |= host[d] & h[0];
+  return (v >> ((off & 3) * 8)) & mask;
+}
+
+static void run_hook(uint32_t *shadow, uint32_t d, uint32_t written, uint32_t trapped) {
+  switch (hook_kind[d]) {
+  case HOOK_FLR:
+    if (written & trapped & shadow[d]) memcpy(shadow, initial_shadow, sizeof initial_shadow);
+    return;
+  case HOOK_VPD: {
+    if (trapped != 0xffff0000u) return;
+    uint32_t address = (shadow[d] >> 16) & 0x7fff;
+    if ((shadow[d] >> 31) == 0) {
+      uint32_t data = 0;
+      for (int i = 3; i >= 0; i--) data = (data << 8) | (address + i < vpd_len ? vpd[address + i] : 0xff);
+      shadow[d + 1] = data;
+      shadow[d] |= 0x80000000u;
+    } else shadow[d] &= 0x7fffffffu;
+    return;
+  }
+  default:
+    return;
+  }
+}
+
+static void write_in_dword(uint32_t *shadow, uint32_t *host, uint32_t off, uint32_t sz, uint32_t mask, uint32_t value) {
+  uint32_t d = off >> 2;
+  const uint32_t *h = &hot[d * STRIDE];
+  uint32_t shift = (off & 3) * 8;
+  uint32_t enable = mask << shift;
+  uint32_t v = (value << shift) & enable;
+  uint32_t s = shadow[d];
+  uint32_t vw = h[2] & enable;
+  if (vw) s = (s & ~vw) | (v & vw);
+  s &= ~(h[3] & v);
+  shadow[d] = s;
+  uint32_t pass = h[4] & enable;
+  if (pass) {
+    uint32_t keep = h[5] & enable;
+    uint32_t out = v & pass;
+    if (keep) out |= host[d] & keep;
+    uint32_t lanes = pass | (pass >> 4);
+    lanes |= lanes >> 2;
+    lanes |= lanes >> 1;
+    lanes &= 0x01010101u;
+    if (lanes == (enable & 0x01010101u)) host_write(host, off, sz, (out >> shift) & mask);
+    else
+      for (uint32_t i = 0; i < 4; i++)
+        if ((lanes >> (i * 8)) & 1) host_write(host, d * 4 + i, 1, (out >> (i * 8)) & 0xff);
+  }
+  if (h[6] & enable) run_hook(shadow, d, enable, h[6]);
+}
+
+static uint32_t device_read(uint32_t *shadow, uint32_t *host, uint32_t off, uint32_t sz) {
+  uint32_t mask = SIZE_MASK[sz & 7];
+  if (mask && off < 4096 && (off & 3) + sz <= 4) return read_in_dword(shadow, host, off, mask);
+  uint32_t v = 0;
+  for (int i = (int)sz - 1; i >= 0; i--) v = (v << 8) | (off + i < 4096 ? read_in_dword(shadow, host, off + i, 0xff) : 0xff);
+  return v;
+}
+
+static void device_write(uint32_t *shadow, uint32_t *host, uint32_t off, uint32_t sz, uint32_t value) {
+  uint32_t mask = SIZE_MASK[sz & 7];
+  if (mask && off < 4096 && (off & 3) + sz <= 4) {
+    write_in_dword(shadow, host, off, sz, mask, value);
+    return;
+  }
+  for (uint32_t i = 0; i < sz && off + i < 4096; i++) write_in_dword(shadow, host, off + i, 1, 0xff, (value >> (i * 8)) & 0xff);
+}
+
+static int32_t run(uint64_t n) {
+  int32_t sum = 0;
+  uint32_t m = trace_len - 1;
+  for (uint64_t i = 0; i < n; i++) {
+    uint32_t j = (uint32_t)i & m;
+    uint32_t *shadow = shadow_all + (size_t)which[j] * DWORDS;
+    uint32_t *host = host_all + (size_t)which[j] * DWORDS;
+    if (kind[j] == 0) sum = (int32_t)((uint32_t)sum + device_read(shadow, host, offset[j], size[j]));
+    else device_write(shadow, host, offset[j], size[j], value[j]);
+  }
+  return sum;
+}
+
+static void *read_exact(FILE *f, size_t bytes) {
+  void *p = malloc(bytes ? bytes : 1);
+  if (!p || fread(p, 1, bytes, f) != bytes) {
+    fprintf(stderr, "hot-path: short data file\n");
+    exit(2);
+  }
+  return p;
+}
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 5) {
+    fprintf(stderr, "usage: hot-path DATA ROUNDS REPEAT DEVICES\n");
+    return 2;
+  }
+  FILE *f = fopen(argv[1], "rb");
+  if (!f) return perror(argv[1]), 2;
+  int rounds = atoi(argv[2]), repeat = atoi(argv[3]), devices = atoi(argv[4]);
+  uint32_t header[3];
+  memcpy(header, read_exact(f, sizeof header), sizeof header);
+  trace_len = header[0], host_size = header[1], vpd_len = header[2];
+  memcpy(hot, read_exact(f, sizeof hot), sizeof hot);
+  memcpy(initial_shadow, read_exact(f, sizeof initial_shadow), sizeof initial_shadow);
+  memcpy(initial_host, read_exact(f, sizeof initial_host), sizeof initial_host);
+  memcpy(writable, read_exact(f, sizeof writable), sizeof writable);
+  memcpy(w1c, read_exact(f, sizeof w1c), sizeof w1c);
+  memcpy(rsvdz, read_exact(f, sizeof rsvdz), sizeof rsvdz);
+  memcpy(hook_kind, read_exact(f, sizeof hook_kind), sizeof hook_kind);
+  memcpy(vpd, read_exact(f, vpd_len), vpd_len);
+  kind = read_exact(f, trace_len);
+  size = read_exact(f, trace_len);
+  offset = read_exact(f, trace_len * 2);
+  value = read_exact(f, trace_len * 4);
+  which = read_exact(f, trace_len * 2);
+  fclose(f);
+  if (devices <= 1) memset(which, 0, trace_len * 2);
+  if (devices < 1) devices = 1;
+  shadow_all = malloc((size_t)devices * sizeof initial_shadow);
+  host_all = malloc((size_t)devices * sizeof initial_host);
+  for (int i = 0; i < devices; i++) {
+    memcpy(shadow_all + (size_t)i * DWORDS, initial_shadow, sizeof initial_shadow);
+    memcpy(host_all + (size_t)i * DWORDS, initial_host, sizeof initial_host);
+  }
+  /* The first pass is the checksum pass, from the state after attach, as the JS side runs it. */
+  int32_t checksum = run(trace_len);
+  run((uint64_t)trace_len * repeat); /* warm-up */
+  printf("{\"checksum\":%d,\"accessesPerSec\":[", checksum);
+  for (int r = 0; r < rounds; r++) {
+    double t = now();
+    volatile int32_t s = run((uint64_t)trace_len * repeat);
+    (void)s;
+    printf("%s%.0f", r ? "," : "", (double)trace_len * repeat / (now() - t));
+  }
+  printf("]}\n");
+  return 0;
+}
