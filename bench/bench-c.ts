@@ -10,7 +10,7 @@ import { HOOK_NAMES } from "../src/compile/vocabulary.js";
 import { openPair } from "../src/fuzz/harness.js";
 import { CONFIG_DWORDS } from "../src/host/host.js";
 import type { VirtualDevice } from "../src/runtime/virtual-device.js";
-import { BENCH_DEVICE, freshTableDevice, makeTrace, median, registerDwords, runMany, runTable, spread, spreadOf, TRACE } from "./trace.js";
+import { BENCH_DEVICE, freshTableDevice, manyTableDevices, makeTrace, median, registerDwords, runMany, runTable, spread, spreadOf, TRACE } from "./trace.js";
 
 const ROUNDS = 11;
 const REPEAT = 16;
@@ -79,8 +79,7 @@ try {
 
   const jsOne = jsRates([freshTableDevice(pair)], undefined);
   const cOne = runC(1);
-  const many: VirtualDevice[] = [];
-  for (let i = 0; i < MANY; i++) many.push(freshTableDevice(pair));
+  const many = manyTableDevices(pair, MANY);
   const jsMany = jsRates(many, which);
   const cMany = runC(MANY);
   if (jsOne.checksum !== cOne.checksum || jsMany.checksum !== cMany.checksum) {

@@ -15,9 +15,8 @@ import { pathToFileURL } from "node:url";
 import { runCampaign } from "../src/fuzz/campaign.js";
 import { CountingHost } from "../src/fuzz/counting-host.js";
 import { type DevicePair, openPair } from "../src/fuzz/harness.js";
-import type { VirtualDevice } from "../src/runtime/virtual-device.js";
 import { socketBench, socketBenchLine } from "./socket.js";
-import { BENCH_DEVICE, freshTableDevice, newHost, makeTrace, median, registerDwords, runMany, runReference, runTable, spread, spreadOf, TRACE, type Trace } from "./trace.js";
+import { BENCH_DEVICE, freshTableDevice, manyTableDevices, newHost, makeTrace, median, registerDwords, runMany, runReference, runTable, spread, spreadOf, TRACE, type Trace } from "./trace.js";
 
 const ROUNDS = 11;
 /** The table runtime is ~50x faster: it runs the whole trace this many times per round, so both rounds last tens of ms. */
@@ -67,13 +66,18 @@ function hostOps(pair: DevicePair, trace: Trace) {
   return { reads: counting.reads / TRACE, writes: counting.writes / TRACE, perAccess: counting.operations / TRACE };
 }
 
-function manyDevices(pair: DevicePair, trace: Trace): number[] {
-  const devices: VirtualDevice[] = [];
-  for (let i = 0; i < MANY; i++) devices.push(freshTableDevice(pair));
+/** The trace spread over MANY devices: state in shared flat arrays, and (for comparison) scattered per device; interleaved rounds. */
+function manyDevices(pair: DevicePair, trace: Trace): { flat: number[]; scattered: number[] } {
+  const flat = manyTableDevices(pair, MANY);
+  const scattered = manyTableDevices(pair, MANY, true);
   const which = spread(MANY);
-  runMany(devices, which, trace, TRACE * 2);
-  const rates: number[] = [];
-  for (let round = 0; round < 5; round++) rates.push((TRACE * 4) / timed(() => runMany(devices, which, trace, TRACE * 4)));
+  runMany(flat, which, trace, TRACE * 2);
+  runMany(scattered, which, trace, TRACE * 2);
+  const rates = { flat: [] as number[], scattered: [] as number[] };
+  for (let round = 0; round < 5; round++) {
+    rates.flat.push((TRACE * 4) / timed(() => runMany(flat, which, trace, TRACE * 4)));
+    rates.scattered.push((TRACE * 4) / timed(() => runMany(scattered, which, trace, TRACE * 4)));
+  }
   return rates;
 }
 
@@ -147,7 +151,8 @@ async function main(): Promise<void> {
   console.log(`reference interpreter: ${mmm(vs.reference, M)} accesses/s`);
   console.log(`ratio:                 ${mmm(vs.ratio, (n) => n.toFixed(1) + "x")}`);
   console.log(`host operations:       ${ops.perAccess.toFixed(3)} per guest access (${ops.reads.toFixed(3)} reads, ${ops.writes.toFixed(3)} writes)`);
-  console.log(`${MANY} devices:         ${mmm(many, M)} accesses/s (${(median(vs.table) / median(many)).toFixed(1)}x slower than one)`);
+  console.log(`${MANY} devices:         ${mmm(many.flat, M)} accesses/s (${(median(vs.table) / median(many.flat)).toFixed(1)}x slower than one; state in shared flat arrays)`);
+  console.log(`  scattered state:     ${mmm(many.scattered, M)} accesses/s (each device its own arrays and host object)`);
   console.log(`cold start (view):     ${mmm(cold, ms)}`);
   console.log(`stdlib compile:        ${mmm(compile, ms)} (fresh process, module loading excluded)`);
   console.log(`fuzzing:               ${mmm(fuzz.perMin, M)} accesses/min (oracle on); ${median(fuzz.hostOps).toFixed(3)} host ops per access`);
@@ -158,7 +163,7 @@ async function main(): Promise<void> {
       referenceAccessesPerSec: Math.round(median(vs.reference)),
       ratio: Number(median(vs.ratio).toFixed(2)),
       hostOpsPerAccess: Number(ops.perAccess.toFixed(4)),
-      manyDevicesAccessesPerSec: Math.round(median(many)),
+      manyDevicesAccessesPerSec: Math.round(median(many.flat)),
       coldStartMs: Math.round(median(cold)),
       stdlibCompileMs: Math.round(median(compile)),
       fuzzAccessesPerMin: Math.round(median(fuzz.perMin)),

@@ -16,7 +16,8 @@ import { DEFAULT_EXAMPLE } from "../src/open-device.js";
 import { packageRoot } from "../src/paths.js";
 import { standardHooks } from "../src/runtime/hooks.js";
 import { DeviceLog } from "../src/runtime/log.js";
-import { VirtualDevice } from "../src/runtime/virtual-device.js";
+import { DeviceStates, VirtualDevice } from "../src/runtime/virtual-device.js";
+import { HostPool, PooledHost } from "./pooled-host.js";
 
 export const TRACE = 1 << 16;
 const MASK = TRACE - 1;
@@ -135,4 +136,24 @@ export function newHost(pair: DevicePair): SimulatedDevice {
 /** A table-runtime device over its own host, as `openSource` builds it (no counting, no recording). */
 export function freshTableDevice(pair: DevicePair, host: HostDevice = newHost(pair)): VirtualDevice {
   return new VirtualDevice(pair.table.tables, host, new DeviceLog(() => {}), standardHooks({ vpd: pair.source.vpd }));
+}
+
+/**
+ * `count` devices sharing one set of tables (identical VFs), their virtual
+ * state in shared flat arrays and their simulated hosts in one flat array;
+ * `scattered`: each device with its own arrays and host object (as before).
+ */
+export function manyTableDevices(pair: DevicePair, count: number, scattered = false): VirtualDevice[] {
+  const t = pair.table.tables;
+  const hooks = standardHooks({ vpd: pair.source.vpd });
+  const log = new DeviceLog(() => {});
+  const out: VirtualDevice[] = [];
+  if (scattered) {
+    for (let i = 0; i < count; i++) out.push(new VirtualDevice(t, newHost(pair), new DeviceLog(() => {}), hooks));
+    return out;
+  }
+  const hosts = new HostPool(count, pair.source.bytes, t.hardware);
+  const states = new DeviceStates(count);
+  for (let i = 0; i < count; i++) out.push(new VirtualDevice(t, new PooledHost(hosts, i, pair.table.host.size), log, hooks, states));
+  return out;
 }

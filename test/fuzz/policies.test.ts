@@ -10,7 +10,7 @@ import { readDeviceSource } from "../../src/open-device.js";
 import { formatAccessScript } from "../../src/runtime/script.js";
 import { fuzzDevices } from "./devices.js";
 
-const picked = fuzzDevices.filter((d) => !d.bridge && /nic\.rules|accelerator\.rules|82576|navi23|samsung|ehci/.test(d.name));
+const picked = fuzzDevices.filter((d) => !d.bridge && /nic\.rules|sriov-accelerator\.rules|82576|navi23|samsung|ehci/.test(d.name));
 
 describe.each(picked.map((d) => [d.name, d.path] as const))("%s", (_name, path) => {
   const source = readDeviceSource(path);
