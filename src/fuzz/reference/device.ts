@@ -583,10 +583,10 @@ export class ReferenceDevice {
   }
 
   /** The rule of bit `bit` (0..7) of byte `b` (remembered). */
-  private ruleOf(owner: Owner, b: number, bit: number): BitRule {
+  private ruleOf(b: number, bit: number): BitRule {
     const k = b * 8 + bit;
     let r = this.bitRules[k];
-    if (r === undefined) this.bitRules[k] = r = this.findRule(owner, b, bit);
+    if (r === undefined) this.bitRules[k] = r = this.findRule(this.ownerOf(b), b, bit);
     return r;
   }
 
@@ -618,14 +618,13 @@ export class ReferenceDevice {
 
   /** The rule that governs bit `bit` of byte `offset`. */
   ruleAt(offset: number, bit: number): BitRule {
-    return this.ruleOf(this.ownerOf(offset), offset, bit);
+    return this.ruleOf(offset, bit);
   }
 
   private maskOf(d: number, test: (r: BitRule) => boolean): number {
     let m = 0;
     for (let byte = 0; byte < 4; byte++) {
-      const owner = this.ownerOf(d * 4 + byte);
-      for (let i = 0; i < 8; i++) if (test(this.ruleOf(owner, d * 4 + byte, i))) m |= 1 << (byte * 8 + i);
+      for (let i = 0; i < 8; i++) if (test(this.ruleOf(d * 4 + byte, i))) m |= 1 << (byte * 8 + i);
     }
     return m >>> 0;
   }
@@ -657,10 +656,9 @@ export class ReferenceDevice {
   private readByte(offset: number): number {
     const hw = this.host.read32(offset >> 2) >>> ((offset & 3) * 8);
     const virt = this.shadow[offset >> 2] >>> ((offset & 3) * 8);
-    const owner = this.ownerOf(offset);
     let v = 0;
     for (let i = 0; i < 8; i++) {
-      const rule = this.ruleOf(owner, offset, i);
+      const rule = this.ruleOf(offset, i);
       const bit = rule.view === "pass" ? (hw >>> i) & 1 : (virt >>> i) & 1;
       v |= bit << i;
     }
@@ -683,10 +681,9 @@ export class ReferenceDevice {
     for (let j = 0; j < size; j++) {
       const byte = offset + j;
       const guest = Math.floor(value / 2 ** (8 * j)) % 256;
-      const owner = this.ownerOf(byte);
       let reaches = false;
       for (let i = 0; i < 8; i++) {
-        const rule = this.ruleOf(owner, byte, i);
+        const rule = this.ruleOf(byte, i);
         const g = (guest >>> i) & 1;
         const m = (1 << ((byte & 3) * 8 + i)) >>> 0;
         if (rule.guestWrite === "set") this.shadow[d] = g ? this.shadow[d] | m : this.shadow[d] & ~m;
@@ -697,7 +694,7 @@ export class ReferenceDevice {
       const hw = (this.host.read32(d) >>> ((byte & 3) * 8)) & 0xff;
       let out = 0;
       for (let i = 0; i < 8; i++) {
-        const rule = this.ruleOf(owner, byte, i);
+        const rule = this.ruleOf(byte, i);
         const bit = rule.toHardware ? (guest >>> i) & 1 : rule.zeroOnHardwareWrite ? 0 : (hw >>> i) & 1;
         out |= bit << i;
       }
