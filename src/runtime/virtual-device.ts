@@ -105,14 +105,17 @@ export class VirtualDevice {
     const d = offset >>> 2;
     const h = this.hot;
     const i = d << 3;
+    const shift = (offset & 3) << 3;
     let v = this.state[this.base + d] & h[i + 1];
-    const hr = h[i];
+    // The host is read only when the bytes asked for hold a passed-through bit:
+    // each host read costs a sysfs or VFIO access on real hardware.
+    const hr = h[i] & (mask << shift);
     if (hr !== 0) {
       const hw = this.host.read32(d);
       if (hw === 0xffffffff) this.checkRemoval();
       v |= hw & hr;
     }
-    return ((v >>> ((offset & 3) << 3)) & mask) >>> 0;
+    return ((v >>> shift) & mask) >>> 0;
   }
 
   private writeInDword(offset: number, size: number, mask: number, value: number): void {
