@@ -3,7 +3,9 @@
 // compiled layouts so that every override names a real field and is a
 // combination the compiler accepts.
 import fc from "fast-check";
+import { type DevicePolicy, resolveDevice } from "../compile/device.js";
 import type { CompiledRules } from "../compile/load.js";
+import { throwIfErrors } from "../diag/diagnostic.js";
 import { HOOK_NAMES } from "../compile/vocabulary.js";
 import type * as A from "../syntax/ast.js";
 
@@ -65,8 +67,12 @@ export interface PolicyConstraints {
   readonly barOverrides?: boolean;
 }
 
-/** A device file (as parsed) that `policies` generate: applied to both implementations. */
-export function devicePolicies(compiled: CompiledRules, c: PolicyConstraints = {}): fc.Arbitrary<A.Device> {
+/**
+ * Device files (as parsed, with no match): the harness applies one to both
+ * implementations, the compiler resolving it for the table runtime and the
+ * reference reading it itself.
+ */
+export function deviceFiles(compiled: CompiledRules, c: PolicyConstraints = {}): fc.Arbitrary<A.Device> {
   const isBar = (f: A.Field) => f.policy.kind === "trap" && (f.policy.hook.name === "bar" || f.policy.hook.name === "rom");
   const fields = fieldsOf(compiled).filter((f) => c.barOverrides || !isBar(f.field));
   const capNames = [...compiled.layoutsByName.values()].filter((l) => l.layoutKind !== "header").map((l) => l.name.name);
@@ -109,6 +115,15 @@ export function devicePolicies(compiled: CompiledRules, c: PolicyConstraints = {
       if (r.permissive) stmts.push({ kind: "permissive", span });
       return { kind: "device", name: "fuzz", matches: [], stmts, span } satisfies A.Device;
     });
+}
+
+/** The same device files, resolved by the compiler (for tests of the table runtime alone). */
+export function devicePolicies(compiled: CompiledRules, c: PolicyConstraints = {}): fc.Arbitrary<DevicePolicy> {
+  return deviceFiles(compiled, c).map((device) => {
+    const { policy, diagnostics } = resolveDevice(device, compiled.layoutsByName);
+    throwIfErrors(diagnostics);
+    return policy;
+  });
 }
 
 /** Whether a device file lets uncovered bytes through (the invariants do not hold then). */

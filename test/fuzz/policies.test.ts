@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, it } from "vitest";
 import { accessProfile, accessSequence } from "../../src/fuzz/arbitraries.js";
 import { openPairFromSource, runPair } from "../../src/fuzz/harness.js";
-import { devicePolicies, isPermissive } from "../../src/fuzz/policies.js";
+import { deviceFiles, isPermissive } from "../../src/fuzz/policies.js";
 import { readDeviceSource } from "../../src/open-device.js";
 import { formatAccessScript } from "../../src/runtime/script.js";
 import { fuzzDevices } from "./devices.js";
@@ -16,7 +16,7 @@ describe.each(picked.map((d) => [d.name, d.path] as const))("%s", (_name, path) 
   const source = readDeviceSource(path);
   it("agrees under random device policies", () => {
     fc.assert(
-      fc.property(devicePolicies(source.compiled), fc.nat(), (device, seed) => {
+      fc.property(deviceFiles(source.compiled), fc.nat(), (device, seed) => {
         const pair = openPairFromSource(source, { device });
         const accesses = fc.sample(accessSequence(accessProfile(pair.ref), { minLength: 20, maxLength: 120 }), { seed, numRuns: 1 })[0];
         const m = runPair(pair, accesses);
