@@ -125,8 +125,3 @@ export function devicePolicies(compiled: CompiledRules, c: PolicyConstraints = {
     return policy;
   });
 }
-
-/** Whether a device file lets uncovered bytes through (the invariants do not hold then). */
-export function isPermissive(device: A.Device): boolean {
-  return device.stmts.some((s) => s.kind === "permissive");
-}

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, it } from "vitest";
 import { accessProfile, accessSequence } from "../../src/fuzz/arbitraries.js";
 import { openPairFromSource, runPair } from "../../src/fuzz/harness.js";
-import { deviceFiles, isPermissive } from "../../src/fuzz/policies.js";
+import { deviceFiles } from "../../src/fuzz/policies.js";
 import { readDeviceSource } from "../../src/open-device.js";
 import { formatAccessScript } from "../../src/runtime/script.js";
 import { fuzzDevices } from "./devices.js";

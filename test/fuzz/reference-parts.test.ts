@@ -73,15 +73,20 @@ describe("device-file matching", () => {
 });
 
 describe("hooks", () => {
-  it("VPD: a read request fills Data from the address and sets F; a write request only completes", () => {
+  it("VPD: a read request fills Data and sets F; a write request stores Data and clears F, or never completes past the end", () => {
     const s = new Uint32Array(4);
     s[0] = (0x0002 << 16) | 0x0003;
-    serveVpd(s, 0, 0xffff0000, new Uint8Array([0x82, 0x10, 0x00, 0x41, 0x42]));
-    expect(s[1]).toBe(0xff424100);
+    const vpd = new Uint8Array([0x82, 0x10, 0x00, 0x41, 0x42, 0, 0]);
+    serveVpd(s, 0, 0xffff0000, vpd);
+    expect(s[1]).toBe(0x00424100);
     expect(s[0] >>> 31).toBe(1);
-    s[0] = (s[0] | 0x80000000) >>> 0;
-    serveVpd(s, 0, 0xffff0000, new Uint8Array(0));
+    s[1] = 0x04030201;
+    serveVpd(s, 0, 0xffff0000, vpd); // F = 1 at 0x0002: writes bytes 2..5
+    expect([...vpd]).toEqual([0x82, 0x10, 1, 2, 3, 4, 0]);
     expect(s[0] >>> 31).toBe(0);
+    s[0] = (0x8006 << 16) | 0x0003; // F = 1 at 0x0006: past the end
+    serveVpd(s, 0, 0xffff0000, vpd);
+    expect(s[0] >>> 31).toBe(1);
     const before = Uint32Array.from(s);
     serveVpd(s, 0, 0x7fff0000, new Uint8Array(8)); // not the VPD address register: nothing
     expect(s).toEqual(before);

@@ -278,7 +278,8 @@ export class ReferenceDevice {
   private readonly traps: (Trap | null | undefined)[] = new Array(1024);
 
   constructor(rules: ReferenceRules, readonly host: ReferenceHost, opts: ReferenceOptions = {}) {
-    this.vpd = opts.vpd ?? new Uint8Array(0);
+    // The reference's own copy of the VPD storage: a guest VPD write changes it.
+    this.vpd = Uint8Array.from(opts.vpd ?? []);
     const b0 = (o: number) => hostByte(host, o);
     const identity = {
       vendor: b0(0) + b0(1) * 256,

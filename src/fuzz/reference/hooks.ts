@@ -19,9 +19,11 @@ export interface HookCall {
  * VPD (PCI LB 3.0 §6.4): the address register is the upper half of the
  * capability's first dword, 15 address bits then the F flag; Data is the next
  * dword. A write with F = 0 asks for four bytes from `address`, which the
- * device puts in Data, then sets F; with F = 1 it is a VPD write, which a guest
- * may not make: it completes (F clears) with nothing written. A trap that is
- * not exactly that register does nothing.
+ * device puts in Data (0xff past the end of the VPD), then sets F. With F = 1
+ * it is a write of Data's four bytes to `address`: F clears when it is done;
+ * a write past the end of the VPD never completes (F stays set), as Linux's
+ * pci_write_vpd refuses it under vfio. A trap that is not exactly that
+ * register does nothing.
  */
 export function serveVpd(shadow: Uint32Array, dword: number, trapped: number, vpd: Uint8Array): void {
   if (trapped !== 0xffff0000) return;
@@ -29,6 +31,12 @@ export function serveVpd(shadow: Uint32Array, dword: number, trapped: number, vp
   const address = register % 0x8000;
   const flag = register >= 0x8000;
   if (flag) {
+    if (address + 4 > vpd.length) return;
+    let data = shadow[dword + 1];
+    for (let i = 0; i < 4; i++) {
+      vpd[address + i] = data % 256;
+      data = Math.floor(data / 256);
+    }
     shadow[dword] -= 0x80000000;
     return;
   }
