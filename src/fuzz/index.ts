@@ -4,4 +4,4 @@ export { ReferenceDevice, type ReferenceOptions, type ReferenceRules, type BitRu
 export { openPair, openPairFromSource, runPair, resetPair, compareState, checkInvariants, type DevicePair, type PairOptions, type GuestAccess, type Mismatch } from "./harness.js";
 export { runCampaign, counterexampleScript, type CampaignOptions, type CampaignResult } from "./campaign.js";
 export { accessProfile, accessSequence, hostMutations, applyMutations, type AccessProfile } from "./arbitraries.js";
-export { devicePolicies } from "./policies.js";
+export { deviceFiles, devicePolicies } from "./policies.js";
