@@ -7,7 +7,7 @@ import { matchDevice } from "../../src/compile/device.js";
 import { compileRuleText } from "../../src/compile/load.js";
 import { capabilityChains } from "../../src/fuzz/reference/chains.js";
 import { pickDeviceFile } from "../../src/fuzz/reference/device-file.js";
-import { serveVpd, startsReset } from "../../src/fuzz/reference/hooks.js";
+import { advertisesReset, serveVpd, startsReset } from "../../src/fuzz/reference/hooks.js";
 import { SimulatedDevice } from "../../src/host/simulated.js";
 import { walkExtended, walkStandard } from "../../src/runtime/chains.js";
 
@@ -96,5 +96,14 @@ describe("hooks", () => {
     expect(startsReset(s, 0, 0xffff, 0x8000)).toBe(true);
     expect(startsReset(s, 0, 0xff, 0x8000)).toBe(false);
     expect(startsReset(new Uint32Array(1), 0, 0xffff, 0x8000)).toBe(false);
+  });
+  it("FLR is advertised by PCIe Device Capabilities bit 28 or AF Capabilities bit 1, in the dword before", () => {
+    const words = [0, 1 << 28, 0, 1 << 25];
+    const read = (i: number) => words[i];
+    expect(advertisesReset(read, 2, 0x8000)).toBe(true);
+    expect(advertisesReset(read, 3, 0x8000)).toBe(false);
+    expect(advertisesReset(read, 4, 0x1)).toBe(true);
+    expect(advertisesReset(read, 2, 0x1)).toBe(false);
+    expect(advertisesReset(read, 0, 0x8000)).toBe(false);
   });
 });

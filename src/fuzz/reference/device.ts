@@ -28,7 +28,7 @@ import { CfgvirtError, error } from "../../diag/diagnostic.js";
 import type * as A from "../../syntax/ast.js";
 import { capabilityChains } from "./chains.js";
 import { type DeviceFileMeaning, meaningOf, pickDeviceFile } from "./device-file.js";
-import { type HookCall, serveVpd, startsReset } from "./hooks.js";
+import { advertisesReset, type HookCall, serveVpd, startsReset } from "./hooks.js";
 import { type HardwareFacts, hostByte, type ReferenceHost } from "./host.js";
 
 export type { HookCall } from "./hooks.js";
@@ -709,7 +709,7 @@ export class ReferenceDevice {
   private runHook(trap: Trap, d: number, written: number): void {
     this.hookCalls.push({ hook: trap.hook, dword: d, written, trapped: trap.bits });
     if (trap.hook === "vpd_address") serveVpd(this.shadow, d, trap.bits, this.vpd);
-    else if (trap.hook === "flr" && startsReset(this.shadow, d, written, trap.bits)) this.resetShadow();
+    else if (trap.hook === "flr" && startsReset(this.shadow, d, written, trap.bits) && advertisesReset((i) => this.host.read32(i), d, trap.bits)) this.resetShadow();
   }
 
   /** Back to the state after attach (function-level reset, tests). */

@@ -46,7 +46,22 @@ export function serveVpd(shadow: Uint32Array, dword: number, trapped: number, vp
   shadow[dword] += 0x80000000;
 }
 
-/** Function-Level Reset (PCIe Base 6.0 §6.6.2): writing the trapped bit as 1 starts it. */
+/**
+ * Whether the function advertises the reset its trapped bit starts: Initiate
+ * FLR is PCIe Device Control bit 15 with FLR Capable at Device Capabilities
+ * bit 28 (PCIe Base 6.0 §7.5.3.3), or AF Control bit 0 with FLR Capable at AF
+ * Capabilities bit 1, the byte before it (PCI Advanced Features ECN); a trap
+ * anywhere else starts nothing. Read from the hardware.
+ */
+export function advertisesReset(hostDword: (index: number) => number, dword: number, trapped: number): boolean {
+  if (dword < 1) return false;
+  const before = hostDword(dword - 1) >>> 0;
+  if (trapped === 0x8000) return Math.floor(before / 2 ** 28) % 2 === 1;
+  if (trapped === 0x1) return Math.floor(before / 2 ** 25) % 2 === 1;
+  return false;
+}
+
+/** Function-Level Reset (PCIe Base 6.0 §6.6.2): writing the trapped bit as 1 starts it (on a function that advertises it). */
 export function startsReset(shadow: Uint32Array, dword: number, written: number, trapped: number): boolean {
   return ((written & trapped & shadow[dword]) >>> 0) !== 0;
 }
