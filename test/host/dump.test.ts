@@ -1,8 +1,8 @@
 // Reading configuration dumps: lspci -x (64), -xxx (256), -xxxx (4096), with or
 // without the device line; raw binary config files; positioned errors.
 import { describe, expect, it } from "vitest";
-import { CfgvirtError } from "../../src/diag/diagnostic.js";
 import { formatLspciDump, parseBinaryConfig, parseLspciDump } from "../../src/host/dump.js";
+import { errorOf } from "../helpers/errors.js";
 
 function rows(bytes: number, fill = (i: number) => i & 0xff): string {
   const out: string[] = [];
@@ -13,15 +13,6 @@ function rows(bytes: number, fill = (i: number) => i & 0xff): string {
   return out.join("\n") + "\n";
 }
 
-function errorOf(f: () => unknown): CfgvirtError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CfgvirtError) return e;
-    throw e;
-  }
-  throw new Error("expected an error");
-}
 
 describe("lspci dumps", () => {
   it.each([64, 256, 4096])("reads %i bytes, with and without the device line", (n) => {

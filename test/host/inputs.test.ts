@@ -6,7 +6,6 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CfgvirtError } from "../../src/diag/diagnostic.js";
 import { formatLspciDump, parseLspciDump, parseLspciDumps } from "../../src/host/dump.js";
 import { canonicalAddress, listAddresses, parseResource, readSysfsDevice, SYSFS_PCI_DEVICES } from "../../src/host/sysfs.js";
 import { openSource, readDeviceSource } from "../../src/open-device.js";
@@ -16,18 +15,10 @@ import type { TableCache } from "../../src/runtime/table-cache.js";
 import { cli } from "../helpers/cli.js";
 import { sharedDumps } from "../helpers/devices.js";
 import { haveLspci } from "../helpers/lspci.js";
+import { errorOf } from "../helpers/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cfgvirt-inputs-"));
 
-function errorOf(f: () => unknown): CfgvirtError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CfgvirtError) return e;
-    throw e;
-  }
-  throw new Error("expected a CfgvirtError");
-}
 
 /** A Type 0 configuration space of `n` bytes with the given IDs, class and header type. */
 function config(vendor: number, device: number, classCode: number, headerType = 0, n = 256): Uint8Array {

@@ -15,18 +15,10 @@ import { parseLspciDump, readConfigFile } from "../../src/host/dump.js";
 import { readInput } from "../../src/io/input.js";
 import { parseAccessScript } from "../../src/runtime/script.js";
 import { cli } from "../helpers/cli.js";
+import { errorOf } from "../helpers/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cfgvirt-bad-input-"));
 
-function errorOf(f: () => unknown): CfgvirtError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CfgvirtError) return e;
-    throw e;
-  }
-  throw new Error("expected a CfgvirtError");
-}
 
 const rows = (n: number) =>
   Array.from({ length: n / 16 }, (_, r) => `${(r * 16).toString(16).padStart(2, "0")}: ${Array.from({ length: 16 }, (_, k) => (r === 0 && k < 4 ? ["86", "80", "c9", "10"][k] : "00")).join(" ")}`).join("\n") + "\n";
