@@ -237,6 +237,13 @@ export const ERROR_CODES: readonly ErrorCode[] = [
     fix: "Add a `header NAME type N` layout, or use the standard library.",
   },
   {
+    code: "A003",
+    title: "device state pool full",
+    explanation: "A DeviceStates pool (the shared flat arrays that hold many devices' virtual state) has no room for another device.",
+    example: { kind: "command", text: "(a library caller attaching more devices than the DeviceStates capacity it created)" },
+    fix: "Create the DeviceStates with a larger capacity.",
+  },
+  {
     code: "A010",
     title: "physical function without SR-IOV",
     explanation: "A Virtual Function was asked for, but the dump given as its Physical Function has no SR-IOV extended capability.",
