@@ -175,10 +175,14 @@ function resolvePath(path: A.FieldPath, layouts: ReadonlyMap<string, A.Layout>, 
       suggestionHelp(r?.name ?? "", regs.map((x) => x.name.name), `registers of ${layout.name.name}`)));
     return undefined;
   }
-  const field = f && path.parts.length === 3 ? reg.fields.find((x) => x.name === f.name) : undefined;
+  // A register may have variants in the arms of a `when` (PCIe Device Control's
+  // bit 15): the field may be in any of them.
+  const variants = regs.filter((x) => x.name.name === reg.name.name);
+  const fieldNames = [...new Set(variants.flatMap((v) => v.fields.flatMap((x) => (x.name ? [x.name] : []))))];
+  const field = f && path.parts.length === 3 ? variants.flatMap((v) => v.fields).find((x) => x.name === f.name) : undefined;
   if (!field) {
     ds.push(error("E110", `override matches nothing: register ${layout.name.name}.${reg.name.name} has no field \`${f?.name ?? ""}\``, f?.span ?? path.span,
-      suggestionHelp(f?.name ?? "", reg.fields.flatMap((x) => (x.name ? [x.name] : [])), `fields of ${reg.name.name}`)));
+      suggestionHelp(f?.name ?? "", fieldNames, `fields of ${reg.name.name}`)));
     return undefined;
   }
   return { layout, register: reg.name.name, field: field.name! };

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { appliedDevice } from "../../src/compile/apply-device.js";
 import { compileRuleText } from "../../src/compile/load.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
 import { openDevice } from "../../src/open-device.js";
@@ -151,5 +152,15 @@ describe("device file syntax", () => {
     expect([...d.hide]).toEqual(["ari"]);
     expect(d.barSizes[0]).toBe(128 * 1024);
     expect(d.permissive).toBe(true);
+  });
+});
+
+describe("overrides of a field in one variant of a register", () => {
+  it("reaches a field only a later `when` arm has (PCIe Device Control's Bridge Configuration Retry Enable)", () => {
+    const c = compileRuleText("d.rules", 'device "x" match 8086:1234 {\n  override pcie.device_control.bridge_config_retry hide\n}\n');
+    const t = appliedDevice(c, c.devices.find((d) => d.name === "x")!).templates.get("pcie")!;
+    const f = t.fields.filter((x) => x.register === "device_control" && x.field === "bridge_config_retry");
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ policy: "hide", overriddenBy: { path: "d.rules", line: 2 } });
   });
 });
