@@ -6,7 +6,7 @@ import { type DevicePolicy, defaultPolicy, type DeviceIdentity, matchDevice } fr
 import type { CompiledRules } from "../compile/load.js";
 import { appliedDevice } from "../compile/apply-device.js";
 import { writeClass } from "../compile/lower.js";
-import type { Template } from "../compile/template.js";
+import type { PieceMasks, Template } from "../compile/template.js";
 import { HOOK_NAMES, type HookName } from "../compile/vocabulary.js";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
 import { CONFIG_DWORDS, type HostDevice } from "../host/host.js";
@@ -167,6 +167,23 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   const rsvdz = new Uint32Array(n);
   const hostDwords = host.size >> 2;
 
+  /** The hardware's behaviour for bits `bits` of dword `d`. */
+  const addHardware = (d: number, m: PieceMasks, bits: number) => {
+    writable[d] |= m.attrWritable & bits;
+    w1c[d] |= m.attrW1C & bits;
+    rsvdz[d] |= m.attrRsvdZ & bits;
+  };
+  /** What the guest sees of bits `bits` of dword `d` (a shown layout's bits, less hidden bytes). */
+  const addGuest = (d: number, m: PieceMasks, bits: number) => {
+    covered[d] |= bits;
+    hwRead[d] |= m.hwRead & bits;
+    virtRead[d] |= m.virtRead & bits;
+    virtWrite[d] |= m.virtWrite & bits;
+    virtW1C[d] |= m.virtW1C & bits;
+    hwWrite[d] |= m.hwWrite & bits;
+    preserve[d] |= m.preserve & bits;
+  };
+
   const linkValue = (link: string, kind: Template["kind"], offset: number): number => {
     if (link === "first_cap") return visibleStd[0] ?? 0;
     if (link === "cap_list") return visibleStd.length > 0 ? 1 : 0;
@@ -182,20 +199,12 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
       if (d >= hostDwords || piece.dword * 4 >= p.size) continue;
       const m = piece.masks;
       // The hardware behaves as its attributes say, whether or not the guest sees it.
-      writable[d] |= m.attrWritable;
-      w1c[d] |= m.attrW1C;
-      rsvdz[d] |= m.attrRsvdZ;
+      addHardware(d, m, 0xffffffff);
       hwCovered[d] |= m.covered;
       if (!p.visible) continue;
       const shown = ~hiddenBytes[d];
       if ((m.covered & shown) === 0) continue;
-      covered[d] |= m.covered & shown;
-      hwRead[d] |= m.hwRead & shown;
-      virtRead[d] |= m.virtRead & shown;
-      virtWrite[d] |= m.virtWrite & shown;
-      virtW1C[d] |= m.virtW1C & shown;
-      hwWrite[d] |= m.hwWrite & shown;
-      preserve[d] |= m.preserve & shown;
+      addGuest(d, m, m.covered & shown);
       for (const init of piece.inits) {
         let v = 0;
         if (init.kind === "hw") v = host.read32(d);
@@ -220,19 +229,10 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
       const d = b >> 2;
       const bm = (0xff << ((b & 3) * 8)) >>> 0;
       if (hwCovered[d] & bm) continue;
-      const m = rest.masks;
-      writable[d] |= m.attrWritable & bm;
-      w1c[d] |= m.attrW1C & bm;
-      rsvdz[d] |= m.attrRsvdZ & bm;
+      addHardware(d, rest.masks, bm);
       hwCovered[d] |= bm;
       if (!p.visible || hiddenBytes[d] & bm) continue;
-      covered[d] |= bm;
-      hwRead[d] |= m.hwRead & bm;
-      virtRead[d] |= m.virtRead & bm;
-      virtWrite[d] |= m.virtWrite & bm;
-      virtW1C[d] |= m.virtW1C & bm;
-      hwWrite[d] |= m.hwWrite & bm;
-      preserve[d] |= m.preserve & bm;
+      addGuest(d, rest.masks, bm);
       if (rest.init?.kind === "hw") initialShadow[d] = ((initialShadow[d] & ~bm) | (host.read32(d) & bm)) >>> 0;
     }
   }
