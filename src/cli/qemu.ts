@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_EXAMPLE, type OpenedDevice, openDevice } from "../open-device.js";
-import { guessWarnings } from "../runtime/bar-sizes.js";
 import { type DeviceReport, deviceReport, parseConsole } from "../serve/guest-report.js";
 import { ensureGuest, guestCacheDir } from "../serve/guest.js";
 import { bootGuest } from "../serve/qemu.js";
 import { type Command, UsageError } from "./command.js";
+import { reportWarnings, warningHelp, warningOptions, warningsFor } from "./warnings.js";
 
 const hex = (n: number | bigint, w = 2) => n.toString(16).padStart(w, "0");
 
@@ -73,6 +73,7 @@ reach a proxied function, and without KVM it gets no INTx.
   --timeout S     give up after S seconds (default 180)
   --build-guest   only fetch and build the guest (when missing or stale), print where it is
   --json          one JSON document instead of text
+${warningHelp}
 
 Exit status: 0 when the guest ran to the end and saw what the runtime says, 1 otherwise.
 `,
@@ -87,6 +88,7 @@ Exit status: 0 when the guest ran to the end and saw what the runtime says, 1 ot
         timeout: { type: "string", default: "180" },
         "build-guest": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
+        ...warningOptions,
       },
     });
     const progress = (line: string) => io.err(`cfgvirt qemu: ${line}\n`);
@@ -101,7 +103,10 @@ Exit status: 0 when the guest ran to the end and saw what the runtime says, 1 ot
     const paths = values.device ?? [DEFAULT_EXAMPLE];
     if (paths.length > 23) throw new UsageError("at most 23 devices (PCI slots 0x08..0x1e of pcie.0)");
     const devices: OpenedDevice[] = paths.map((p) => openDevice(p, { rules: values.rules }));
-    for (const [i, d] of devices.entries()) for (const w of guessWarnings(d.tables.bars)) io.err(`warning: device ${i} (${d.source.path}): ${w}\n`);
+    for (const d of devices) {
+      const stop = reportWarnings(io, warningsFor(d, { rules: values.rules }), values["deny-warnings"]);
+      if (stop !== undefined) return stop;
+    }
     const guest = values.kernel && values.initrd ? { kernel: values.kernel, initrd: values.initrd } : ensureGuest({ progress });
     const result = await bootGuest({
       devices, guest, timeoutMs: timeout * 1000, progress,

@@ -2,12 +2,11 @@ import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
-import { DEFAULT_EXAMPLE, openDevice } from "../open-device.js";
-import { guessWarnings } from "../runtime/bar-sizes.js";
 import { serveStream } from "../serve/server.js";
 import { ProxySession } from "../serve/session.js";
 import { type Command, UsageError } from "./command.js";
-import { deviceHelp, deviceOptions, parseBarOptions } from "./view.js";
+import { openForVerb } from "./open.js";
+import { deviceHelp, deviceOptions } from "./view.js";
 
 export const serveCommand: Command = {
   name: "serve",
@@ -28,8 +27,8 @@ ${deviceHelp}
   async run(args, io) {
     const { values } = parseArgs({ args, options: { ...deviceOptions, socket: { type: "string" } } });
     if (!values.socket) throw new UsageError("--socket PATH is required");
-    const opened = openDevice(values.device ?? DEFAULT_EXAMPLE, { rules: values.rules, ...parseBarOptions(values.bar) });
-    for (const w of guessWarnings(opened.tables.bars)) io.err(`warning: ${w}\n`);
+    const { opened, stop } = openForVerb(values, io);
+    if (stop !== undefined) return stop;
     const path = values.socket;
     if (existsSync(path)) {
       if (!lstatSync(path).isSocket()) throw new UsageError(`--socket ${path}: exists and is not a socket; refusing to replace it`);
