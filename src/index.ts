@@ -2,9 +2,10 @@
 export * from "./diag/diagnostic.js";
 export type * as Ast from "./syntax/ast.js";
 export { parseRules } from "./syntax/parse.js";
-export { compileRules, compileRuleText, loadRuleSet, compileRuleSet, standardRuleFiles, type CompiledRules, type RuleSet } from "./compile/load.js";
+export { compileRules, compileRuleText, loadRuleSet, compileRuleSet, standardRuleFiles, type CompiledRules, type RuleSet } from "./compile/pipeline.js";
 export type { Template, Piece, PieceMasks, FieldInfo, GuardExpr } from "./compile/template.js";
-export { type DevicePolicy, defaultPolicy, matchDevice } from "./compile/device.js";
+export { type DevicePolicy, defaultPolicy } from "./compile/resolve/device.js";
+export { matchDevice } from "./compile/apply/match.js";
 export { HOOKS, HOOK_NAMES, LINKS } from "./compile/vocabulary.js";
 export { parseLspciDump, parseBinaryConfig, readConfigFile, formatLspciDump, type ConfigDump } from "./host/dump.js";
 export { SimulatedDevice } from "./host/simulated.js";

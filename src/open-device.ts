@@ -3,7 +3,7 @@
 // trapped accesses.
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { compileRules, type CompiledRules } from "./compile/load.js";
+import { compileRules, type CompiledRules } from "./compile/pipeline.js";
 import { CfgvirtError, error } from "./diag/diagnostic.js";
 import { type DumpSelection, type InputSizes, readConfigFile } from "./host/dump.js";
 import { canonicalAddress, readSysfsDevice } from "./host/sysfs.js";

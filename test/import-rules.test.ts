@@ -5,7 +5,9 @@
 //   and the diagnostics: an oracle that shares code with what it checks
 //   repeats its bugs (a chain walker that forgets MSI fooled both sides);
 // - src/host/ (dumps, the simulated device) imports nothing above it: only
-//   the diagnostics, the input reader (src/io/) and itself.
+//   the diagnostics, the input reader (src/io/) and itself;
+// - the compiler's stages run one way: resolve -> validate -> lower -> apply;
+//   no stage imports a later one, and validate shares nothing with lower.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
@@ -61,6 +63,25 @@ describe("the reference interpreter shares nothing with the table path", () => {
 describe("src/host/ imports nothing above it", () => {
   const found = violations((p) => p.startsWith("src/host/"), (m) => builtin(m) || m.startsWith("src/host/") || m.startsWith("src/diag/") || m.startsWith("src/io/"));
   it("has no dependency above it", () => {
+    expect(found).toEqual([]);
+  });
+});
+
+describe("the compiler's stages import only earlier stages", () => {
+  const stages = ["resolve", "validate", "lower", "apply"];
+  const stageOf = (p: string) => stages.findIndex((s) => p.startsWith(`src/compile/${s}/`));
+  it("has a folder per stage, each with modules", () => {
+    for (const s of stages) expect(files.filter((f) => f.path.startsWith(`src/compile/${s}/`)).length, s).toBeGreaterThanOrEqual(1);
+  });
+  it("no stage imports a later stage, and validate imports nothing of lower", () => {
+    const found = files.flatMap((f) => {
+      const own = stageOf(f.path);
+      if (own < 0) return [];
+      return f.imports.filter((m) => {
+        const other = stageOf(m);
+        return other > own || (stages[own] === "validate" && stages[other] === "lower") || (stages[own] === "lower" && stages[other] === "validate");
+      }).map((m) => `${f.path} -> ${m}`);
+    });
     expect(found).toEqual([]);
   });
 });

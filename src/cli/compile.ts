@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { compileRules } from "../compile/load.js";
+import { compileRules } from "../compile/pipeline.js";
 import { templatesToJson } from "../compile/schema.js";
 import { ruleWarnings } from "../compile/warnings.js";
 import { CfgvirtError, denyWarnings } from "../diag/diagnostic.js";

@@ -4,7 +4,7 @@
 import { readlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import { compileRules, type CompiledRules } from "../compile/load.js";
+import { compileRules, type CompiledRules } from "../compile/pipeline.js";
 import { CfgvirtError } from "../diag/diagnostic.js";
 import { listAddresses, readSysfsDevice, SYSFS_PCI_DEVICES } from "../host/sysfs.js";
 import { openSource } from "../open-device.js";

@@ -1,7 +1,7 @@
 // Open the device a verb names (--device, --rules, --bar) and report the
 // warnings about it before the verb prints anything.
 import { statSync } from "node:fs";
-import { rulesFilesIn } from "../compile/load.js";
+import { rulesFilesIn } from "../compile/pipeline.js";
 import { DEFAULT_EXAMPLE, type OpenedDevice, type OpenOptions, openDevice, readDeviceSource } from "../open-device.js";
 import { type Io, UsageError } from "./command.js";
 import { parseBarOptions, selectionOf } from "./view.js";

@@ -1,7 +1,7 @@
 // `npm run build` runs this after tsc: write the precompiled standard library
 // (see stdlib-cache.ts) beside the compiled compiler.
-import { appliedDevice } from "./apply-device.js";
-import { compileStandardFromSource } from "./load.js";
+import { appliedDevice } from "./apply/device.js";
+import { compileStandardFromSource } from "./pipeline.js";
 import { stdlibCachePath, writeStdlibCache } from "./stdlib-cache.js";
 
 const compiled = compileStandardFromSource();

@@ -1,7 +1,7 @@
 // Build a configuration image from an `image` block: the example devices are
 // written in the project's own language, register by register, and the bytes
 // (capability IDs, chain links, header type) follow from the layouts.
-import type { CompiledRules } from "./load.js";
+import type { CompiledRules } from "./pipeline.js";
 import type { FieldInfo, Template } from "./template.js";
 import { CfgvirtError, error, type Diagnostic } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";

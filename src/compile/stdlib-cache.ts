@@ -14,9 +14,9 @@ import { SourceFile, type Span } from "../diag/diagnostic.js";
 import { grammarPath, packageRoot, rulesDir } from "../paths.js";
 import type * as A from "../syntax/ast.js";
 import { ATTRIBUTES } from "../syntax/ast.js";
-import { type AppliedDevice, rememberApplied } from "./apply-device.js";
-import type { DevicePolicy } from "./device.js";
-import type { CompiledRules, RuleSet } from "./load.js";
+import { type AppliedDevice, rememberApplied } from "./apply/device.js";
+import type { DevicePolicy } from "./resolve/device.js";
+import type { CompiledRules, RuleSet } from "./pipeline.js";
 import { templateSchema } from "./schema.js";
 import type { Template } from "./template.js";
 

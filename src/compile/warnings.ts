@@ -3,7 +3,7 @@
 // into plain pass-through (the hook then never sees the guest's writes).
 import { type Diagnostic, warning } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";
-import type { CompiledRules } from "./load.js";
+import type { CompiledRules } from "./pipeline.js";
 
 function matchKey(m: A.Match): string {
   if (m.kind === "class") return `class ${m.value.toString(16)}/${m.mask.toString(16)}`;

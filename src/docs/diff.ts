@@ -3,8 +3,8 @@
 // or between two versions of a rule set (rule files or directories), grouped
 // by register. Rendered as text and as one self-contained HTML page.
 import { existsSync, statSync } from "node:fs";
-import { type CompiledRules, compileRules, rulesFilesIn } from "../compile/load.js";
-import { appliedDevice } from "../compile/apply-device.js";
+import { type CompiledRules, compileRules, rulesFilesIn } from "../compile/pipeline.js";
+import { appliedDevice } from "../compile/apply/device.js";
 import type { Template } from "../compile/template.js";
 import { CfgvirtError } from "../diag/diagnostic.js";
 import { openDevice } from "../open-device.js";

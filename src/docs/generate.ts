@@ -4,7 +4,7 @@
 // absolute paths, stable order everywhere.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { compileRules, type CompiledRules, standardRuleFiles } from "../compile/load.js";
+import { compileRules, type CompiledRules, standardRuleFiles } from "../compile/pipeline.js";
 import { type OpenedDevice, openDevice } from "../open-device.js";
 import { registerText } from "./diagram.js";
 import {

@@ -1,10 +1,10 @@
 // The documentation model: what a page says about the standard library and
 // about each attached device, built from compiled templates and, for devices,
 // from the attached tables. Markdown and HTML render this same model.
-import type { DevicePolicy } from "../compile/device.js";
+import type { DevicePolicy } from "../compile/resolve/device.js";
 import { registersOf } from "../compile/syntax-walk.js";
-import type { CompiledRules } from "../compile/load.js";
-import { sourceRef } from "../compile/lower.js";
+import type { CompiledRules } from "../compile/pipeline.js";
+import { sourceRef } from "../compile/source-ref.js";
 import type { FieldInfo, GuardExpr, PolicyKind, RestInfo, SourceRef, Template } from "../compile/template.js";
 import { HOOKS, isHookName, isLinkName, LINKS } from "../compile/vocabulary.js";
 import type { HostDevice } from "../host/host.js";

@@ -3,7 +3,7 @@
 // simulated host with the same bytes; run the same accesses on both and
 // compare every read, the final host bytes and the virtual state; check the
 // security invariants on the way.
-import { resolveDevice } from "../compile/device.js";
+import { compileDevice } from "../compile/pipeline.js";
 import { throwIfErrors } from "../diag/diagnostic.js";
 import { SimulatedDevice } from "../host/simulated.js";
 import { type DeviceSource, type OpenedDevice, type OpenOptions, openSource, readDeviceSource, sourceSizes } from "../open-device.js";
@@ -50,7 +50,7 @@ export function openPairFromSource(source0: DeviceSource, opts: PairOptions = {}
   const source = opts.bytes ? { ...source0, bytes: opts.bytes } : source0;
   let policy;
   if (opts.device) {
-    const resolved = resolveDevice(opts.device, source.compiled.layoutsByName);
+    const resolved = compileDevice(opts.device, source.compiled.layoutsByName);
     throwIfErrors(resolved.diagnostics);
     policy = resolved.policy;
   }

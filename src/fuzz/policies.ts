@@ -3,8 +3,9 @@
 // compiled layouts so that every override names a real field and is a
 // combination the compiler accepts.
 import fc from "fast-check";
-import { type DevicePolicy, resolveDevice } from "../compile/device.js";
-import type { CompiledRules } from "../compile/load.js";
+import type { DevicePolicy } from "../compile/resolve/device.js";
+import { compileDevice } from "../compile/pipeline.js";
+import type { CompiledRules } from "../compile/pipeline.js";
 import { throwIfErrors } from "../diag/diagnostic.js";
 import { HOOK_NAMES } from "../compile/vocabulary.js";
 import type * as A from "../syntax/ast.js";
@@ -120,7 +121,7 @@ export function deviceFiles(compiled: CompiledRules, c: PolicyConstraints = {}):
 /** The same device files, resolved by the compiler (for tests of the table runtime alone). */
 export function devicePolicies(compiled: CompiledRules, c: PolicyConstraints = {}): fc.Arbitrary<DevicePolicy> {
   return deviceFiles(compiled, c).map((device) => {
-    const { policy, diagnostics } = resolveDevice(device, compiled.layoutsByName);
+    const { policy, diagnostics } = compileDevice(device, compiled.layoutsByName);
     throwIfErrors(diagnostics);
     return policy;
   });

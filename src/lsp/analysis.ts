@@ -5,7 +5,7 @@
 // (compileRules caches it until a file changes); a keystroke re-parses only the
 // document and its own includes.
 import { resolve } from "node:path";
-import { compileRules, compileRuleSet, loadRuleSet, type RuleSet, standardRuleFiles } from "../compile/load.js";
+import { compileRules, compileRuleSet, loadRuleSet, type RuleSet, standardRuleFiles } from "../compile/pipeline.js";
 import { CfgvirtError, type Diagnostic } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";
 import { parseRules } from "../syntax/parse.js";

@@ -2,10 +2,11 @@
 // capability chains, place each template at its offset, evaluate guards against
 // the hardware, hide what the device policy does not allow, re-link the chains
 // around hidden capabilities, and deny every byte no rule covers.
-import { type DevicePolicy, defaultPolicy, type DeviceIdentity, matchDevice } from "../compile/device.js";
-import type { CompiledRules } from "../compile/load.js";
-import { appliedDevice } from "../compile/apply-device.js";
-import { writeClass } from "../compile/lower.js";
+import { type DeviceIdentity, matchDevice } from "../compile/apply/match.js";
+import { type DevicePolicy, defaultPolicy } from "../compile/resolve/device.js";
+import type { CompiledRules } from "../compile/pipeline.js";
+import { appliedDevice } from "../compile/apply/device.js";
+import { writeClass } from "../compile/lower/bits.js";
 import type { PieceMasks, Template } from "../compile/template.js";
 import { HOOK_NAMES, type HookName } from "../compile/vocabulary.js";
 import { CfgvirtError, error } from "../diag/diagnostic.js";

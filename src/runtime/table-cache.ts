@@ -3,8 +3,8 @@
 // second identical function costs a hash, not an attach. Each VirtualDevice
 // still has its own shadow. Shared tables must not be modified.
 import { createHash } from "node:crypto";
-import type { CompiledRules } from "../compile/load.js";
-import type { DevicePolicy } from "../compile/device.js";
+import type { CompiledRules } from "../compile/pipeline.js";
+import type { DevicePolicy } from "../compile/resolve/device.js";
 import { CONFIG_DWORDS, type HostDevice } from "../host/host.js";
 import { attach, type AttachOptions } from "./attach.js";
 import type { DeviceTables } from "./tables.js";

@@ -1,6 +1,6 @@
 // What attach produces for one device: per-dword masks, the interleaved copy
 // the hot path reads, the hardware behaviour, and where each layout went.
-import type { DevicePolicy } from "../compile/device.js";
+import type { DevicePolicy } from "../compile/resolve/device.js";
 import type { Template } from "../compile/template.js";
 import { CONFIG_DWORDS, type HardwareBehaviour } from "../host/host.js";
 import type { BarInfo } from "./bars.js";

@@ -2,8 +2,8 @@
 // not apply, the statements a more specific device file silently drops, the
 // capabilities no rule knows (hidden), and BAR sizes nobody gave (guessed).
 import { resolve } from "node:path";
-import { matchDevice } from "../compile/device.js";
-import type { CompiledRules } from "../compile/load.js";
+import { matchDevice } from "../compile/apply/match.js";
+import type { CompiledRules } from "../compile/pipeline.js";
 import { type Diagnostic, warning } from "../diag/diagnostic.js";
 import { lspciCapabilityName } from "../host/capability-names.js";
 import type { HostDevice } from "../host/host.js";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { commands } from "../../src/cli/main.js";
-import { compileRules, standardRuleFiles } from "../../src/compile/load.js";
+import { compileRules, standardRuleFiles } from "../../src/compile/pipeline.js";
 import { packageRoot } from "../../src/paths.js";
 import { cli } from "../helpers/cli.js";
 

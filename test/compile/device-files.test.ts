@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { appliedDevice } from "../../src/compile/apply-device.js";
-import { compileRuleText } from "../../src/compile/load.js";
+import { appliedDevice } from "../../src/compile/apply/device.js";
+import { compileRuleText } from "../../src/compile/pipeline.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
 import { openDevice } from "../../src/open-device.js";
 

@@ -3,7 +3,7 @@
 // the compiler checks, register arrays, per-register spec citations, and `##`
 // doc comments that reach the compiled templates (and so the docs).
 import { describe, expect, it } from "vitest";
-import { compileRuleText } from "../../src/compile/load.js";
+import { compileRuleText } from "../../src/compile/pipeline.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
 import { attach } from "../../src/runtime/attach.js";
 import { SimulatedDevice } from "../../src/host/simulated.js";

@@ -1,7 +1,7 @@
 // `cfgvirt compile --json` output is described by the exported zod schema, and
 // loading it back validates it with positioned errors.
 import { describe, expect, it } from "vitest";
-import { compileRules } from "../../src/compile/load.js";
+import { compileRules } from "../../src/compile/pipeline.js";
 import { compiledJsonSchema, loadTemplatesJson, templatesToJson } from "../../src/compile/schema.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
 import { cli } from "../helpers/cli.js";

@@ -1,7 +1,7 @@
 // Every validation error of the compiler, with its exact message shape:
 // path:line:col: error[CODE]: message, the source line, carets, help.
 import { describe, expect, it } from "vitest";
-import { compileRuleText } from "../../src/compile/load.js";
+import { compileRuleText } from "../../src/compile/pipeline.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
 
 function failure(text: string, opts: { standard?: boolean } = { standard: false }): CfgvirtError {

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileRules } from "../../src/compile/load.js";
+import { compileRules } from "../../src/compile/pipeline.js";
 import { buildDocs, REFRESH_COMMAND, renderMarkdown } from "../../src/docs/generate.js";
 import { hashFiles } from "../../src/docs/paths.js";
 import { renderSite, SITE_DIR } from "../../src/docs/site.js";

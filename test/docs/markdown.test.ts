@@ -3,7 +3,7 @@
 // and uncovered range; the device summary rows carry the tables' own counts.
 import MarkdownIt from "markdown-it";
 import { describe, expect, it } from "vitest";
-import { compileRules, compileRuleText } from "../../src/compile/load.js";
+import { compileRules, compileRuleText } from "../../src/compile/pipeline.js";
 import { buildDocs, renderMarkdown } from "../../src/docs/generate.js";
 import { libraryDoc } from "../../src/docs/model.js";
 import { EXAMPLE_NIC, FIXTURE, ownCounts } from "./helpers.js";

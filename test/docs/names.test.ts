@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileRules } from "../../src/compile/load.js";
+import { compileRules } from "../../src/compile/pipeline.js";
 import { packageRoot } from "../../src/paths.js";
 
 const doc = readFileSync(join(packageRoot, "docs", "rules.md"), "utf8");

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileRules, compileRuleText, rulesFilesIn } from "../../src/compile/load.js";
+import { compileRules, compileRuleText, rulesFilesIn } from "../../src/compile/pipeline.js";
 import { loadTemplatesJson, templatesToJson } from "../../src/compile/schema.js";
 import { CfgvirtError, formatDiagnostic } from "../../src/diag/diagnostic.js";
 import { applyEdits, DUMP_TOKENS, JSON_TOKENS, RULE_TOKENS, SCRIPT_TOKENS, textEdits } from "../../src/fuzz/text.js";

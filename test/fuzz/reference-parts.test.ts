@@ -3,8 +3,8 @@
 // against the table path's counterpart where one exists.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { matchDevice } from "../../src/compile/device.js";
-import { compileRuleText } from "../../src/compile/load.js";
+import { matchDevice } from "../../src/compile/apply/match.js";
+import { compileRuleText } from "../../src/compile/pipeline.js";
 import { capabilityChains } from "../../src/fuzz/reference/chains.js";
 import { pickDeviceFile } from "../../src/fuzz/reference/device-file.js";
 import { advertisesReset, serveVpd, startsReset } from "../../src/fuzz/reference/hooks.js";

@@ -2,7 +2,7 @@
 // real configuration spaces: lspci decodes them, the chains hold what was written.
 import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileRuleText } from "../../src/compile/load.js";
+import { compileRuleText } from "../../src/compile/pipeline.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
 import { formatLspciDump } from "../../src/host/dump.js";
 import { buildImage } from "../../src/compile/image.js";

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileRules } from "../../src/compile/load.js";
+import { compileRules } from "../../src/compile/pipeline.js";
 import { formatLspciDump } from "../../src/host/dump.js";
 import { SimulatedDevice } from "../../src/host/simulated.js";
 import { guestView, openDevice } from "../../src/open-device.js";

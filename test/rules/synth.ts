@@ -1,7 +1,7 @@
 // Synthetic host devices for rule tests: a Type 0 function of an unassigned
 // class (so no shipped device file matches) with the capabilities asked for,
 // linked in the order given, over a 4 KiB configuration space.
-import { compileRules, compileRuleText, type CompiledRules } from "../../src/compile/load.js";
+import { compileRules, compileRuleText, type CompiledRules } from "../../src/compile/pipeline.js";
 import { type OpenedDevice, type OpenOptions, openSource } from "../../src/open-device.js";
 
 export interface SynthCap {

@@ -1,7 +1,7 @@
 // The trapped-access semantics on a small synthetic device with rules written
 // here: every policy, the odd accesses, default deny and permissive.
 import { describe, expect, it } from "vitest";
-import { compileRuleText } from "../../src/compile/load.js";
+import { compileRuleText } from "../../src/compile/pipeline.js";
 import { SimulatedDevice } from "../../src/host/simulated.js";
 import { attach } from "../../src/runtime/attach.js";
 import { DeviceLog, memorySink } from "../../src/runtime/log.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { compileRules, compileRuleText } from "../../src/compile/load.js";
+import { compileRules, compileRuleText } from "../../src/compile/pipeline.js";
 import { loadTemplatesJson, templatesToJson } from "../../src/compile/schema.js";
 import { CfgvirtError, error, MAX_SHOWN_DIAGNOSTICS } from "../../src/diag/diagnostic.js";
 import { parseLspciDump, readConfigFile } from "../../src/host/dump.js";

@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileRuleText } from "../../src/compile/load.js";
+import { compileRuleText } from "../../src/compile/pipeline.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
 import { accessProfile, accessSequence, applyMutations, hostMutations } from "../../src/fuzz/arbitraries.js";
 import { openPairFromSource } from "../../src/fuzz/harness.js";

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileRuleText } from "../../src/compile/load.js";
+import { compileRuleText } from "../../src/compile/pipeline.js";
 import { loadTemplatesJson } from "../../src/compile/schema.js";
 import { ERROR_CODES, renderErrorCatalogue } from "../../src/diag/codes.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";

@@ -2,7 +2,7 @@
 // keywords, attributes, fields, layouts and hooks, unclosed braces reported
 // where they open, and several independent errors from one file.
 import { describe, expect, it } from "vitest";
-import { compileRuleText } from "../../src/compile/load.js";
+import { compileRuleText } from "../../src/compile/pipeline.js";
 import { CfgvirtError, type Diagnostic, formatDiagnostics } from "../../src/diag/diagnostic.js";
 import { parseRules } from "../../src/syntax/parse.js";
 

@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { rulesFilesIn } from "../../src/compile/load.js";
+import { rulesFilesIn } from "../../src/compile/pipeline.js";
 import { parseRules } from "../../src/syntax/parse.js";
 import { splitItems } from "../../src/syntax/syntax-errors.js";
 

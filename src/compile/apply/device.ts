@@ -1,5 +1,6 @@
-// Apply one device file to the compiled layouts: the README's fixed order, as
-// one function, at compile time. Attach only places what this produces.
+// The apply stage: one device file applied to the compiled layouts, in the
+// README's fixed order, as one function, at compile time. Attach only places
+// what this produces. Pure: the validate stage has checked the device file.
 //
 //   1. each layout's own default (`hidden "reason"` layouts are hidden);
 //   2. `allow` / `hide` of whole capabilities;
@@ -7,11 +8,10 @@
 //   4. BAR and ROM sizes (carried in the policy; the command line's win at attach);
 //   5. `pass FIRST..LAST` ranges, and 6. default deny or `permissive`: byte
 //      facts that need the device's placement, carried in the policy for attach.
-import type { Diagnostic } from "../diag/diagnostic.js";
-import type * as A from "../syntax/ast.js";
-import type { DevicePolicy } from "./device.js";
-import { lowerLayout } from "./lower.js";
-import type { Template } from "./template.js";
+import type * as A from "../../syntax/ast.js";
+import { lowerLayout } from "../lower/layout.js";
+import type { DevicePolicy } from "../resolve/device.js";
+import type { Template } from "../template.js";
 
 export interface LayoutVisibility {
   readonly visible: boolean;
@@ -32,8 +32,7 @@ export interface LayoutsAndTemplates {
   readonly templatesByName: ReadonlyMap<string, Template>;
 }
 
-export function applyDevice(compiled: LayoutsAndTemplates, policy: DevicePolicy): { applied: AppliedDevice; diagnostics: Diagnostic[] } {
-  const ds: Diagnostic[] = [];
+export function applyDevice(compiled: LayoutsAndTemplates, policy: DevicePolicy): AppliedDevice {
   const visibility = new Map<string, LayoutVisibility>();
   for (const t of compiled.templatesByName.values()) {
     // Steps 1 and 2.
@@ -44,24 +43,14 @@ export function applyDevice(compiled: LayoutsAndTemplates, policy: DevicePolicy)
     visibility.set(t.name, v);
   }
   // Step 3: the overrides were resolved against the layouts in file order (a
-  // later one replaced an earlier one for the same field); lowering them here
-  // validates each replacement policy as the layout's own would be (unknown
-  // hooks, constants that do not fit, two hooks in one dword).
+  // later one replaced an earlier one for the same field); they are lowered in here.
   const templates = new Map(compiled.templatesByName);
   for (const [layoutName, overrides] of policy.overrides) {
     const layout = compiled.layoutsByName.get(layoutName);
-    if (!layout) continue;
-    const lowered = lowerLayout(layout, overrides, compiled.layoutsByName);
-    templates.set(layoutName, lowered.template);
-    if (lowered.diagnostics.length === 0) continue;
-    // Report what the overrides caused, not the layout's own errors again.
-    const own = new Set(lowerLayout(layout, new Map(), compiled.layoutsByName).diagnostics.map(diagnosticKey));
-    ds.push(...lowered.diagnostics.filter((d) => !own.has(diagnosticKey(d))));
+    if (layout) templates.set(layoutName, lowerLayout(layout, overrides, compiled.layoutsByName));
   }
-  return { applied: { policy, templates, visibility }, diagnostics: ds };
+  return { policy, templates, visibility };
 }
-
-const diagnosticKey = (d: Diagnostic): string => `${d.code}|${d.message}|${d.span?.source.path ?? ""}|${d.span?.start ?? -1}`;
 
 /**
  * The applied form of a policy. Device files are applied once when their rule
@@ -72,7 +61,7 @@ export function appliedDevice(compiled: LayoutsAndTemplates, policy: DevicePolic
   let perPolicy = cache.get(compiled);
   if (!perPolicy) cache.set(compiled, (perPolicy = new WeakMap()));
   let applied = perPolicy.get(policy);
-  if (!applied) perPolicy.set(policy, (applied = applyDevice(compiled, policy).applied));
+  if (!applied) perPolicy.set(policy, (applied = applyDevice(compiled, policy)));
   return applied;
 }
 

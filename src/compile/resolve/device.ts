@@ -1,11 +1,18 @@
-// Device files: resolve names against the layouts, and pick the file that
-// matches a host device.
-import { error, type Diagnostic } from "../diag/diagnostic.js";
-import { suggestionHelp } from "../diag/suggest.js";
-import type * as A from "../syntax/ast.js";
-import { type FieldOverride, sourceRef } from "./lower.js";
-import { registersOf } from "./syntax-walk.js";
-import type { SourceRef } from "./template.js";
+// The resolve stage, device files: the names a device file uses (capabilities,
+// REGISTER.FIELD paths, IDs) resolved against the layouts, into a policy.
+// Values (sizes, ranges, constants) are the validate stage's to check.
+import { error, type Diagnostic } from "../../diag/diagnostic.js";
+import { suggestionHelp } from "../../diag/suggest.js";
+import type * as A from "../../syntax/ast.js";
+import { registersOf } from "../syntax-walk.js";
+import { sourceRef } from "../source-ref.js";
+import type { SourceRef } from "../template.js";
+
+/** A device file's replacement policy for one field, keyed `register.field`. */
+export interface FieldOverride {
+  readonly policy: A.Policy;
+  readonly source: SourceRef;
+}
 
 export interface PassRange {
   readonly first: number;
@@ -59,8 +66,6 @@ export function defaultPolicy(): DevicePolicy {
   };
 }
 
-const isPow2 = (n: number) => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
-
 export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.Layout>): { policy: DevicePolicy; diagnostics: Diagnostic[] } {
   const ds: Diagnostic[] = [];
   const allow = new Set<string>();
@@ -79,13 +84,6 @@ export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.L
     overrides.set(layout.name.name, m);
   };
 
-  for (const m of device.matches) {
-    // A class code is 24 bits: a value or mask past them would match every device (mask 0) or none.
-    if (m.kind === "class" && (m.value > 0xffffff || m.mask > 0xffffff)) {
-      ds.push(error("E108", `class match 0x${m.value.toString(16)}${m.mask === 0xffffff ? "" : `/0x${m.mask.toString(16)}`} is wider than the 24-bit class code`, m.span,
-        "write `class 0xCCSSPP` or `class 0xCCSSPP/0xMMMMMM`, e.g. `class 0x020000/0xff0000`"));
-    }
-  }
   for (const stmt of device.stmts) {
     switch (stmt.kind) {
       case "allow":
@@ -112,10 +110,6 @@ export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.L
             ds.push(error("E110", `\`${name.name}\` is not an ID a device file can set`, name.span, suggestionHelp(name.name, Object.keys(ID_FIELDS), "IDs")));
             continue;
           }
-          if (value.value > 0xffff) {
-            ds.push(error("E108", `ID value 0x${value.value.toString(16)} does not fit`, value.span, `IDs are at most 0xffff (revision 0xff)`));
-            continue;
-          }
           const policy: A.Policy = { kind: "emulate", init: { kind: "const", value: value.value }, span: value.span };
           for (const layout of layouts.values()) {
             if (layout.layoutKind === "header" && hasField(layout, key)) addOverride(layout, key, policy, stmt);
@@ -123,18 +117,13 @@ export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.L
         }
         break;
       case "bar":
-        if (stmt.index.value > 5) ds.push(error("E117", `BAR index ${stmt.index.value} is out of range`, stmt.index.span, `BARs are numbered 0 to 5`));
-        else if (!isPow2(stmt.size)) ds.push(error("E117", `BAR size ${stmt.size} is not a power of two`, stmt.span, `BAR sizes are powers of two, e.g. 16K`));
-        else barSizes[stmt.index.value] = stmt.size;
+        barSizes[stmt.index.value] = stmt.size;
         break;
       case "rom":
-        if (!isPow2(stmt.size) || stmt.size < 2048) ds.push(error("E117", `ROM size ${stmt.size} is not a power of two of at least 2K`, stmt.span));
-        else romSize = stmt.size;
+        romSize = stmt.size;
         break;
       case "passBytes":
-        if (stmt.last.value < stmt.first.value || stmt.last.value > 0xfff) {
-          ds.push(error("E117", `byte range 0x${stmt.first.value.toString(16)}..0x${stmt.last.value.toString(16)} is not within 0..0xfff`, stmt.span));
-        } else passBytes.push({ first: stmt.first.value, last: stmt.last.value, attribute: stmt.attribute });
+        passBytes.push({ first: stmt.first.value, last: stmt.last.value, attribute: stmt.attribute });
         break;
       case "permissive":
         permissive = true;
@@ -143,9 +132,6 @@ export function resolveDevice(device: A.Device, layouts: ReadonlyMap<string, A.L
         reassign = true;
         break;
     }
-  }
-  for (const n of allow) {
-    if (hide.has(n)) ds.push(error("E104", `device "${device.name}" both allows and hides \`${n}\``, device.span));
   }
   return {
     policy: { name: device.name, source: sourceRef(device.span), matches: device.matches, allow, hide, overrides, barSizes, romSize, passBytes, permissive, reassign },
@@ -186,45 +172,4 @@ function resolvePath(path: A.FieldPath, layouts: ReadonlyMap<string, A.Layout>, 
     return undefined;
   }
   return { layout, register: reg.name.name, field: field.name! };
-}
-
-/** Identity of a host device, as read from its header. */
-export interface DeviceIdentity {
-  readonly vendor: number;
-  readonly device: number;
-  readonly subsystemVendor: number;
-  readonly subsystem: number;
-  readonly classCode: number;
-}
-
-/** How specifically a match fits; 0 when it does not. */
-function matchScore(m: A.Match, id: DeviceIdentity): number {
-  if (m.kind === "class") return (id.classCode & m.mask) === (m.value & m.mask) ? 1 : 0;
-  const parts: [number | undefined, number][] = [
-    [m.vendor, id.vendor],
-    [m.device, id.device],
-    [m.subsystemVendor, id.subsystemVendor],
-    [m.subsystem, id.subsystem],
-  ];
-  let score = 2;
-  for (const [want, have] of parts) {
-    if (want === undefined) continue;
-    if (want !== have) return 0;
-    score += 2;
-  }
-  return score;
-}
-
-/** The most specific device file for a host device; later files win ties. */
-export function matchDevice(policies: readonly DevicePolicy[], id: DeviceIdentity): DevicePolicy | undefined {
-  let best: DevicePolicy | undefined;
-  let bestScore = 0;
-  for (const p of policies) {
-    const s = Math.max(0, ...p.matches.map((m) => matchScore(m, id)));
-    if (s > 0 && s >= bestScore) {
-      best = p;
-      bestScore = s;
-    }
-  }
-  return best;
 }

@@ -1,0 +1,75 @@
+// One field's bits, attribute and policy lowered to the runtime's masks.
+import type * as A from "../../syntax/ast.js";
+import type { InitPart, PieceMasks } from "../template.js";
+
+/** How a spec attribute behaves on a write, in five classes. */
+export type WriteClass = "write" | "w1c" | "readonly" | "rsvdp" | "rsvdz";
+export function writeClass(a: A.Attribute): WriteClass {
+  switch (a) {
+    case "RW":
+    case "RWS":
+      return "write";
+    case "RW1C":
+    case "RW1CS":
+      return "w1c";
+    case "RsvdP":
+      return "rsvdp";
+    case "RsvdZ":
+      return "rsvdz";
+    default:
+      return "readonly";
+  }
+}
+
+/** The masks, initial value and hook of bits `m` with one attribute and policy. */
+export function lowerBits(m: number, attribute: A.Attribute, policy: A.Policy, lowBit: number): PieceMasks & { init: InitPart | undefined } {
+  const cls = writeClass(attribute);
+  const writes = cls === "write" || cls === "w1c";
+  // pass(read): read from the hardware, never written by the guest.
+  const passedWrite = policy.kind === "pass" && writes && policy.readOnly !== true;
+  const virtual = policy.kind !== "pass";
+  const u = (x: number) => x >>> 0;
+  let init: InitPart | undefined;
+  if (policy.kind === "emulate" || policy.kind === "trap") init = initPart(policy.init, m, lowBit);
+  else if (policy.kind === "hide") init = { mask: m, kind: "const", value: u((policy.value * 2 ** lowBit) & m) };
+  const emulated = policy.kind === "emulate" || policy.kind === "trap";
+  return {
+    covered: u(m),
+    hwRead: policy.kind === "pass" ? u(m) : 0,
+    virtRead: virtual ? u(m) : 0,
+    virtWrite: emulated && cls === "write" ? u(m) : 0,
+    virtW1C: emulated && cls === "w1c" ? u(m) : 0,
+    hwWrite: passedWrite ? u(m) : 0,
+    preserve: !passedWrite && cls !== "w1c" && cls !== "rsvdz" ? u(m) : 0,
+    attrWritable: cls === "write" ? u(m) : 0,
+    attrW1C: cls === "w1c" ? u(m) : 0,
+    attrRsvdZ: cls === "rsvdz" ? u(m) : 0,
+    init,
+  };
+}
+
+function initPart(init: A.InitValue, mask: number, shift: number): InitPart {
+  switch (init.kind) {
+    case "hw":
+      return { mask, kind: "hw", value: 0 };
+    case "const":
+      return { mask, kind: "const", value: ((init.value * 2 ** shift) & mask) >>> 0 };
+    case "link":
+      return { mask, kind: "link", value: 0, link: init.link };
+  }
+}
+
+/** The policy's argument as docs and `explain` print it. */
+export function policyDetail(p: A.Policy): string {
+  const init = (i: A.InitValue) => (i.kind === "hw" ? "hw" : i.kind === "const" ? `0x${i.value.toString(16)}` : i.link);
+  switch (p.kind) {
+    case "pass":
+      return p.readOnly ? "read" : "";
+    case "emulate":
+      return init(p.init);
+    case "hide":
+      return `0x${p.value.toString(16)}`;
+    case "trap":
+      return `${p.hook.name}, ${init(p.init)}`;
+  }
+}
