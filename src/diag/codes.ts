@@ -195,6 +195,14 @@ export const ERROR_CODES: readonly ErrorCode[] = [
     fix: "Declare the block, include the file that does, or correct the name.",
   },
   {
+    code: "E134",
+    title: "`const` on a field that can change",
+    explanation:
+      "`const` after `RO` says the field cannot change by itself, so `pass` serves it from the attach-time snapshot instead of reading the host on every access. Only RO fields can be marked (HwInit fields are constant already), and `pass(read)` asks for a live read, which `const` contradicts.",
+    example: { kind: "rules", text: "capability foo id 0x09 {\n  register status @ 0x02 u16 { [15:0] busy RW1C const pass }\n}\n" },
+    fix: "Remove `const`, or use it only on RO fields the hardware never changes (IDs, capability registers).",
+  },
+  {
     code: "E117",
     title: "number out of range",
     explanation: "A layout ID, a BAR index, a BAR or ROM size, or a device file's byte range is outside what PCI allows.",

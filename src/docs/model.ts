@@ -213,7 +213,7 @@ export function policyText(policy: PolicyKind, detail: string): string {
 function initText(policy: PolicyKind, detail: string): string {
   switch (policy) {
     case "pass":
-      return "hardware";
+      return detail === "const" ? "hardware, at attach (constant)" : "hardware";
     case "hide":
       return detail || "0x0";
     case "emulate":
@@ -233,6 +233,7 @@ function policyNotes(policy: PolicyKind, detail: string): string[] {
   }
   const init = policy === "trap" ? detail.split(", ")[1] : policy === "emulate" ? detail : undefined;
   if (init !== undefined && isLinkName(init)) notes.push(`${init}: ${LINKS[init]}`);
+  if (policy === "pass" && detail === "const") notes.push("constant (HwInit or RO const): served from the attach-time snapshot, never read from the host again");
   return notes;
 }
 

@@ -44,6 +44,8 @@ export interface Field extends Node {
   readonly nameSpan: Span;
   readonly attribute: Attribute;
   readonly attributeSpan: Span;
+  /** `RO const`: the field cannot change by itself; read from the attach-time snapshot. */
+  readonly constant?: Span;
   readonly policy: Policy;
   /** `##` doc comment lines above the field, or after it on its line. */
   readonly doc?: string;

@@ -46,6 +46,33 @@ function bodyOf(stmts: ohm.Node): BodyStmt[] {
   return stmts.children.flatMap((c) => c.ast() as BodyStmt | BodyStmt[]);
 }
 
+/** A field-level `when` as parsed: expanded at once into register variants. */
+interface FieldWhen {
+  readonly kind: "fieldWhen";
+  readonly guard: A.Guard;
+  readonly then: readonly RegisterItem[];
+  readonly otherwise: readonly RegisterItem[];
+  readonly span: Span;
+}
+type RegisterItem = A.Field | FieldWhen;
+const isFieldWhen = (i: RegisterItem): i is FieldWhen => "kind" in i && i.kind === "fieldWhen";
+
+/**
+ * A register whose fields differ by arm (`when G { [15] a ... } else { [15] b ... }`
+ * inside the register) becomes the layout-level `when` it stands for, with one
+ * whole register per arm: the compiler and the reference see the same tree
+ * they would for the register written out once per arm.
+ */
+function registerVariants(items: readonly RegisterItem[], before: readonly A.Field[], register: (fields: A.Field[]) => A.Register): A.LayoutStmt {
+  const at = items.findIndex(isFieldWhen);
+  if (at < 0) return register([...before, ...(items as A.Field[])]);
+  const w = items[at] as FieldWhen;
+  const prefix = [...before, ...(items.slice(0, at) as A.Field[])];
+  const after = items.slice(at + 1);
+  const arm = (chosen: readonly RegisterItem[]): A.LayoutStmt[] => [registerVariants([...chosen, ...after], prefix, register)];
+  return { kind: "when", guard: w.guard, then: arm(w.then), otherwise: w.otherwise.length > 0 || after.length > 0 || prefix.length > 0 ? arm(w.otherwise) : [], span: w.span };
+}
+
 /** One copy of a repeated statement: names suffixed with the index, offsets moved, the index substituted. */
 function shiftStmt(st: A.LayoutStmt, index: string, i: number, by: number): A.LayoutStmt {
   if (st.kind === "register") {
@@ -175,21 +202,38 @@ const ACTIONS: ohm.ActionDict<unknown> = {
   Spec(_kw, text) {
     return { spec: text.ast() };
   },
-  Register(_kw, name, _at, offset, width, spec, _o, fields, _c) {
+  Register(_kw, name, _at, offset, width, spec, _o, items, _c) {
     const doc = docAbove(base + this.source.startIdx);
     const citation = optional(spec, (n) => n.ast() as string);
-    return {
+    const register = (fields: A.Field[]): A.Register => ({
       kind: "register",
       name: ident(name),
       offset: offset.ast(),
       width: WIDTHS[width.sourceString as keyof typeof WIDTHS],
-      fields: fields.children.map((f) => f.ast()),
+      fields,
       ...(citation !== undefined ? { spec: citation } : {}),
       ...(doc ? { doc } : {}),
       span: span(this),
-    } satisfies A.Register;
+    });
+    return registerVariants(items.children.map((c) => c.ast() as RegisterItem), [], register);
   },
-  Field(bits, name, attribute, policy, _semi) {
+  FieldWhen(_kw, guard, _o, then, _c, otherwise) {
+    return {
+      kind: "fieldWhen",
+      guard: guard.ast(),
+      then: then.children.map((c) => c.ast() as RegisterItem),
+      otherwise: optional(otherwise, (n) => n.ast() as RegisterItem[]) ?? [],
+      span: span(this),
+    } satisfies FieldWhen;
+  },
+  FieldElse(_kw, body) {
+    const b = body.ast() as FieldWhen | RegisterItem[];
+    return Array.isArray(b) ? b : [b];
+  },
+  FieldElseBlock(_o, items, _c) {
+    return items.children.map((c) => c.ast() as RegisterItem);
+  },
+  Field(bits, name, attribute, constant, policy, _semi) {
     const [hi, lo] = bits.ast() as [number, number];
     const doc = [docAbove(base + this.source.startIdx), docAfter(base + this.source.endIdx)].filter(Boolean).join("\n");
     return {
@@ -201,6 +245,7 @@ const ACTIONS: ohm.ActionDict<unknown> = {
       nameSpan: span(name),
       attribute: attribute.sourceString as A.Attribute,
       attributeSpan: span(attribute),
+      ...(constant.numChildren > 0 ? { constant: span(constant) } : {}),
       policy: policy.ast(),
       span: span(this),
     } satisfies A.Field;

@@ -142,3 +142,91 @@ describe("pass(read)", () => {
     expect(t.fields.find((f) => f.field === "live")).toMatchObject({ policy: "pass", detail: "read" });
   });
 });
+
+describe("fields that differ by arm, inside one register", () => {
+  // One register, bit 15 chosen by the device type (PCIe Device Control's shape).
+  const text = `capability c id 0x14 {
+  register flags @ 0x02 u16 { [3:0] type RO pass; [15:4] - RsvdP hide }
+  register control @ 0x04 u16 {
+    [14:0] common RW emulate
+    when flags.type == 1 {
+      [15] flr RW trap(flr, 0)
+    } else when flags.type == 7 {
+      [15] retry RW emulate
+    } else {
+      [15] - RsvdP hide
+    }
+  }
+}
+`;
+  const t = compile(text).templatesByName.get("c")!;
+
+  it("compiles to one register variant per arm, each with the common fields", () => {
+    const control = t.pieces.filter((p) => p.register === "control");
+    expect(control.length).toBe(3);
+    for (const p of control) expect(p.masks.covered).toBe(0xffff);
+    expect(control.map((p) => [p.masks.virtWrite, p.hooks.map((h) => h.hook)])).toEqual([[0xffff, ["flr"]], [0xffff, []], [0x7fff, []]]);
+    const names = t.fields.filter((f) => f.register === "control").map((f) => f.field ?? "-");
+    expect(names).toEqual(["common", "flr", "common", "retry", "common", "-"]);
+  });
+
+  it("chooses the arm by the device, and an override reaches a field of a later arm", () => {
+    const device = (type: number) => {
+      const bytes = new Uint8Array(256);
+      bytes.set([0x86, 0x80, 0x00, 0x10, 0, 0, 0x10, 0], 0);
+      bytes[0x34] = 0x40;
+      bytes.set([0x14, 0x00, type, 0x00, 0x00, 0x80], 0x40);
+      return new SimulatedDevice(bytes);
+    };
+    const c = compileRuleText("t.rules", text + `device "d" match 8086:1000 { override c.control.retry pass }\n`);
+    const retry = attach(c, device(7));
+    expect(retry.hwWrite[0x44 >> 2] & 0xffff).toBe(0x8000);
+    const endpoint = attach(c, device(1));
+    expect(endpoint.hook[0x44 >> 2]).not.toBe(0);
+    expect(endpoint.hwWrite[0x44 >> 2] & 0xffff).toBe(0);
+  });
+
+  it("E115: an arm that leaves bits undescribed is reported", () => {
+    expect(failure(`capability c id 0x14 {
+  register flags @ 0x02 u16 { [3:0] type RO pass; [15:4] - RsvdP hide }
+  register control @ 0x04 u16 {
+    [14:0] common RW emulate
+    when flags.type == 1 { [15] flr RW emulate }
+  }
+}
+`)).toContain("error[E115]: register `control` has bits no field describes: [15]");
+  });
+});
+
+describe("`RO const`: fields that cannot change by themselves", () => {
+  const text = `capability c id 0x14 {
+  register caps @ 0x04 u32 { [15:0] fixed RO const pass; [23:16] live RO pass; [31:24] init HwInit pass }
+}
+`;
+  const bytes = () => {
+    const b = new Uint8Array(256);
+    b.set([0x86, 0x80, 0x00, 0x10, 0, 0, 0x10, 0], 0);
+    b[0x34] = 0x40;
+    b.set([0x14, 0x00, 0, 0, 0x34, 0x12, 0x56, 0x78], 0x40);
+    return b;
+  };
+
+  it("are served from the attach-time snapshot, HwInit too; plain RO is read live", () => {
+    const c = compileRuleText("t.rules", text);
+    const host = new SimulatedDevice(bytes());
+    const t = attach(c, host);
+    const d = 0x44 >> 2;
+    expect(t.hwRead[d]).toBe(0x00ff0000);
+    expect(t.virtRead[d]).toBe(0xff00ffff);
+    expect(t.initialShadow[d] & 0xff00ffff).toBe(0x78001234);
+    const f = c.templatesByName.get("c")!.fields;
+    expect(f.filter((x) => x.register === "caps").map((x) => [x.field, x.policy, x.detail])).toEqual([["fixed", "pass", "const"], ["live", "pass", ""], ["init", "pass", "const"]]);
+  });
+
+  it("E134: `const` on a field that can change, or with pass(read)", () => {
+    expect(failure("capability c id 0x14 {\n  register s @ 0x02 u16 { [15:0] busy RW1C const pass }\n}\n"))
+      .toContain("t.rules:2:44: error[E134]: RW1C field `busy` in `s` is marked `const`");
+    expect(failure("capability c id 0x14 {\n  register s @ 0x02 u16 { [15:0] x HwInit const pass }\n}\n")).toContain("HwInit fields are constant already");
+    expect(failure("capability c id 0x14 {\n  register s @ 0x02 u16 { [15:0] x RO const pass(read) }\n}\n")).toContain("error[E134]: `const` field `x` in `s` is read live with `pass(read)`");
+  });
+});

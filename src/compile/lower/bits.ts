@@ -21,6 +21,17 @@ export function writeClass(a: A.Attribute): WriteClass {
   }
 }
 
+/**
+ * A field the rules say cannot change by itself: HwInit, or RO marked `const`.
+ * Passed through, it is served from the attach-time snapshot: the guest sees
+ * the device's value without a host read per access (a sysfs or VFIO read on
+ * real hardware).
+ */
+export const isConstant = (f: { readonly attribute: A.Attribute; readonly constant?: unknown }): boolean => f.attribute === "HwInit" || (f.attribute === "RO" && f.constant !== undefined);
+
+/** `pass` of a constant field: what the guest sees is the device's own value, taken once at attach. */
+export const snapshotPolicy = (p: A.Policy): A.Policy => (p.kind === "pass" && p.readOnly !== true ? { kind: "emulate", init: { kind: "hw" }, span: p.span } : p);
+
 /** The masks, initial value and hook of bits `m` with one attribute and policy. */
 export function lowerBits(m: number, attribute: A.Attribute, policy: A.Policy, lowBit: number): PieceMasks & { init: InitPart | undefined } {
   const cls = writeClass(attribute);
@@ -59,12 +70,12 @@ function initPart(init: A.InitValue, mask: number, shift: number): InitPart {
   }
 }
 
-/** The policy's argument as docs and `explain` print it. */
-export function policyDetail(p: A.Policy): string {
+/** The policy's argument as docs and `explain` print it (`const`: a pass served from the snapshot). */
+export function policyDetail(p: A.Policy, constant = false): string {
   const init = (i: A.InitValue) => (i.kind === "hw" ? "hw" : i.kind === "const" ? `0x${i.value.toString(16)}` : i.link);
   switch (p.kind) {
     case "pass":
-      return p.readOnly ? "read" : "";
+      return p.readOnly ? "read" : constant ? "const" : "";
     case "emulate":
       return init(p.init);
     case "hide":

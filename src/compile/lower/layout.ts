@@ -8,7 +8,7 @@ import { isResolved, layoutScopes, resolveFieldPath } from "../resolve/scopes.js
 import { sourceRef } from "../source-ref.js";
 import type { FieldInfo, GuardExpr, HookPart, InitPart, Piece, PieceMasks, RestInfo, Template, TemplateSize } from "../template.js";
 import { fieldMask } from "../field-mask.js";
-import { lowerBits, policyDetail } from "./bits.js";
+import { isConstant, lowerBits, policyDetail, snapshotPolicy } from "./bits.js";
 
 export function lowerLayout(
   layout: A.Layout,
@@ -72,7 +72,8 @@ export function lowerLayout(
 
       const override = f.name ? overrides.get(`${reg.name.name}.${f.name}`) : undefined;
       const policy = override?.policy ?? f.policy;
-      const bits = lowerBits(m, f.attribute, policy, f.lo + shift);
+      const constant = isConstant(f) && policy.kind === "pass";
+      const bits = lowerBits(m, f.attribute, constant ? snapshotPolicy(policy) : policy, f.lo + shift);
       hwRead |= bits.hwRead;
       virtRead |= bits.virtRead;
       virtWrite |= bits.virtWrite;
@@ -94,7 +95,7 @@ export function lowerLayout(
         lo: f.lo,
         attribute: f.attribute,
         policy: policy.kind,
-        detail: policyDetail(policy),
+        detail: policyDetail(policy, constant),
         guard: scope.guard,
         source: sourceRef(f.span),
         ...(override ? { overriddenBy: override.source } : {}),
@@ -114,8 +115,9 @@ export function lowerLayout(
   let rest: RestInfo | undefined;
   if (layout.rest) {
     const r = layout.rest;
-    const { init, ...masks } = lowerBits(0xffffffff, r.attribute, r.policy, 0);
-    rest = { attribute: r.attribute, policy: r.policy.kind, detail: policyDetail(r.policy), masks, init, source: sourceRef(r.span) };
+    const constant = isConstant(r) && r.policy.kind === "pass";
+    const { init, ...masks } = lowerBits(0xffffffff, r.attribute, constant ? snapshotPolicy(r.policy) : r.policy, 0);
+    rest = { attribute: r.attribute, policy: r.policy.kind, detail: policyDetail(r.policy, constant), masks, init, source: sourceRef(r.span) };
   }
 
   return {

@@ -1,6 +1,6 @@
 // Checks on one field's attribute and policy, wherever the policy comes from
 // (the layout, or a device file's override).
-import { error, type Diagnostic } from "../../diag/diagnostic.js";
+import { error, type Diagnostic, type Span } from "../../diag/diagnostic.js";
 import { suggestionHelp } from "../../diag/suggest.js";
 import type * as A from "../../syntax/ast.js";
 import { HOOK_NAMES, isHookName, isLinkName, LINKS } from "../vocabulary.js";
@@ -20,8 +20,15 @@ export function checkStable(field: A.Field, path: A.FieldPath, what: string): Di
 }
 
 /** Attribute and policy combinations that make no sense, and names the language does not know. */
-export function checkCombination(f: { hi: number; lo: number; name: string | undefined; attribute: A.Attribute }, p: A.Policy, regName: string): Diagnostic[] {
+export function checkCombination(f: { hi: number; lo: number; name: string | undefined; attribute: A.Attribute; constant?: Span }, p: A.Policy, regName: string): Diagnostic[] {
   const ds: Diagnostic[] = [];
+  if (f.constant && f.attribute !== "RO") {
+    ds.push(error("E134", `${f.attribute} field \`${f.name ?? "-"}\` in \`${regName}\` is marked \`const\``, f.constant,
+      f.attribute === "HwInit" ? "HwInit fields are constant already: remove `const`" : `a ${f.attribute} field can change; only RO fields the hardware never changes are \`const\``));
+  } else if (f.constant && p.kind === "pass" && p.readOnly) {
+    ds.push(error("E134", `\`const\` field \`${f.name ?? "-"}\` in \`${regName}\` is read live with \`pass(read)\``, p.span,
+      "a constant field is served from the attach-time snapshot: write `pass`, or drop `const` if the field can change"));
+  }
   const width = f.hi - f.lo + 1;
   const fits = (v: number) => v >= 0 && v < 2 ** width;
   const reserved = f.attribute === "RsvdP" || f.attribute === "RsvdZ";

@@ -84,9 +84,16 @@ const DENY: BitRule = { what: "default deny", view: "virtual", guestWrite: "igno
 const ABSENT: BitRule = { what: "past the device's configuration space", view: "virtual", guestWrite: "ignore", toHardware: false, zeroOnHardwareWrite: false, hidden: true, hook: undefined };
 const PERMISSIVE: BitRule = { what: "permissive", view: "pass", guestWrite: "ignore", toHardware: true, zeroOnHardwareWrite: false, hidden: false, hook: undefined };
 
-function ruleFor(what: string, attribute: A.Attribute, policy: A.Policy): BitRule {
+/** HwInit, or RO marked `const`: the field cannot change by itself. */
+const constantField = (attribute: A.Attribute, constant: unknown): boolean => attribute === "HwInit" || (attribute === "RO" && constant !== undefined);
+
+/** `pass` of a constant field reads the value the device had at attach, never the host again. */
+const SNAPSHOT = (what: string): BitRule => ({ what, view: "virtual", guestWrite: "ignore", toHardware: false, zeroOnHardwareWrite: false, hidden: false, hook: undefined });
+
+function ruleFor(what: string, attribute: A.Attribute, policy: A.Policy, constant?: unknown): BitRule {
   const b = behaviourOf(attribute);
   const writes = b === "write" || b === "w1c";
+  if (policy.kind === "pass" && policy.readOnly !== true && constantField(attribute, constant)) return SNAPSHOT(what);
   if (policy.kind === "pass") {
     // pass(read): the guest's writes never reach these bits; a write-back of the dword leaves them (0 to an RW1C bit).
     const toHardware = writes && policy.readOnly !== true;
@@ -384,6 +391,7 @@ export class ReferenceDevice {
             if (!p.visible || this.inHidden(k >> 3)) continue;
             const j = i - field.lo;
             if (pol.kind === "hide") setInit(k, bitOf(pol.value, j));
+            else if (pol.kind === "pass" && pol.readOnly !== true && constantField(field.attribute, field.constant)) setInit(k, hwBit(k));
             else if (pol.kind === "emulate" || pol.kind === "trap") {
               const init = pol.init;
               setInit(k, init.kind === "hw" ? hwBit(k) : init.kind === "const" ? bitOf(init.value, j) : bitOf(link(init.link, p.layout, p.base), j));
@@ -397,7 +405,8 @@ export class ReferenceDevice {
         if (described[b]) continue;
         for (let i = 0; i < 8; i++) {
           describe(b * 8 + i, rest.attribute);
-          if (p.visible && !this.inHidden(b) && rest.policy.kind === "emulate" && rest.policy.init.kind === "hw") setInit(b * 8 + i, hwBit(b * 8 + i));
+          const snapshot = rest.policy.kind === "pass" && rest.policy.readOnly !== true && constantField(rest.attribute, undefined);
+          if (p.visible && !this.inHidden(b) && ((rest.policy.kind === "emulate" && rest.policy.init.kind === "hw") || snapshot)) setInit(b * 8 + i, hwBit(b * 8 + i));
         }
       }
     }
@@ -604,7 +613,7 @@ export class ReferenceDevice {
         const field = reg.fields.find((f) => f.lo <= i && i <= f.hi)!;
         let r = this.fieldRules.get(field);
         if (!r) {
-          r = ruleFor(`${p.layout.name.name}.${reg.name.name}.${field.name ?? "-"}`, field.attribute, this.policyOf(p, reg, field));
+          r = ruleFor(`${p.layout.name.name}.${reg.name.name}.${field.name ?? "-"}`, field.attribute, this.policyOf(p, reg, field), field.constant);
           this.fieldRules.set(field, r);
         }
         if (owner.kind === "rom") {
