@@ -96,7 +96,7 @@ function processTimes(args: readonly string[], runs: number): number[] {
 
 /** Compiling the standard library, timed inside a fresh process (module loading excluded). */
 function stdlibCompile(runs: number): number[] {
-  const load = pathToFileURL(join(here, "..", "src", "compile", "load.js")).href;
+  const load = pathToFileURL(join(here, "..", "src", "compile", "pipeline.js")).href;
   const script = `const { compileRules } = await import(${JSON.stringify(load)}); const t = performance.now(); compileRules(); console.log(performance.now() - t);`;
   const out: number[] = [];
   for (let i = 0; i < runs; i++) {

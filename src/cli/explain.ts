@@ -9,7 +9,7 @@ import { deviceHelp, deviceOptions } from "./view.js";
 const hex = (n: number, w = 3) => "0x" + n.toString(16).padStart(w, "0");
 
 function policyText(f: FieldInfo): string {
-  if (f.policy === "pass") return "pass";
+  if (f.policy === "pass") return f.detail === "read" ? "pass(read)" : f.detail === "const" ? "pass (constant: read once, at attach)" : "pass";
   if (f.policy === "trap") return `trap(${f.detail})`;
   return `${f.policy}(${f.detail})`;
 }

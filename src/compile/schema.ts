@@ -34,7 +34,7 @@ export const guardSchema: z.ZodType<GuardJson> = z.lazy(() =>
 );
 
 const masksSchema = z.object({
-  covered: u32, hwRead: u32, virtRead: u32, virtWrite: u32, virtW1C: u32, hwWrite: u32, preserve: u32,
+  covered: u32, snapshot: u32, hwRead: u32, virtRead: u32, virtWrite: u32, virtW1C: u32, hwWrite: u32, preserve: u32,
   attrWritable: u32, attrW1C: u32, attrRsvdZ: u32,
 }).strict();
 const initSchema = z.object({ mask: u32, kind: z.enum(["hw", "const", "link"]), value: u32, link: z.string().optional() }).strict()

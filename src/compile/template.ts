@@ -54,6 +54,12 @@ export interface Piece {
 export interface PieceMasks {
   /** Bits covered by a field of this register. */
   readonly covered: number;
+  /**
+   * Passed-through bits of constant fields (HwInit, RO const): the guest sees
+   * the device's value, served from the attach-time snapshot (virtRead and an
+   * initial value from the hardware) rather than read from the host each time.
+   */
+  readonly snapshot: number;
   readonly hwRead: number;
   readonly virtRead: number;
   readonly virtWrite: number;

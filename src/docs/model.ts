@@ -17,7 +17,7 @@ export type Category = "pass" | "emulate" | "hide" | "hook" | "default" | "defau
 export const CATEGORIES: readonly Category[] = ["pass", "emulate", "hide", "hook", "default", "default-pass"];
 
 export const CATEGORY_INFO: Readonly<Record<Category, { readonly label: string; readonly letter: string; readonly description: string }>> = {
-  pass: { label: "pass", letter: "P", description: "guest reads and writes the hardware bit" },
+  pass: { label: "pass", letter: "P", description: "guest reads and writes the hardware bit (a constant one as read at attach)" },
   emulate: { label: "emulate", letter: "E", description: "guest reads and writes a virtual copy; the hardware never sees it" },
   hide: { label: "hide", letter: "H", description: "guest reads a constant; writes are dropped" },
   hook: { label: "hook", letter: "T", description: "trapped: a named hook runs platform logic" },
@@ -512,7 +512,8 @@ export function countTableBits(t: DeviceTables, first: number, end: number): Tab
 function tableClass(t: DeviceTables, bit: number): "pass" | "virtual" | "default" | "default-pass" | "none" {
   const d = bit >> 5;
   const m = (1 << (bit & 31)) >>> 0;
-  if (t.covered[d] & m) return t.hwRead[d] & m ? "pass" : t.virtRead[d] & m ? "virtual" : "none";
+  // A constant field's passed bits are served from the attach-time snapshot: passed all the same.
+  if (t.covered[d] & m) return (t.hwRead[d] | t.snapshot[d]) & m ? "pass" : t.virtRead[d] & m ? "virtual" : "none";
   if (t.denied[d] & m) return "default";
   return t.hwRead[d] & m ? "default-pass" : "none";
 }

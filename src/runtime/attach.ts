@@ -162,6 +162,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   const hookBits = new Uint32Array(n);
   const initialShadow = new Uint32Array(n);
   const covered = new Uint32Array(n);
+  const snapshot = new Uint32Array(n);
   const hwCovered = new Uint32Array(n);
   const writable = new Uint32Array(n);
   const w1c = new Uint32Array(n);
@@ -177,6 +178,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   /** What the guest sees of bits `bits` of dword `d` (a shown layout's bits, less hidden bytes). */
   const addGuest = (d: number, m: PieceMasks, bits: number) => {
     covered[d] |= bits;
+    snapshot[d] |= m.snapshot & bits;
     hwRead[d] |= m.hwRead & bits;
     virtRead[d] |= m.virtRead & bits;
     virtWrite[d] |= m.virtWrite & bits;
@@ -295,7 +297,7 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
   if (policy.permissive) notes.push(`device "${policy.name}" is permissive: bytes no rule covers pass through to the hardware`);
 
   return {
-    hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hot, hook, hookBits, denied, initialShadow, covered,
+    hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hot, hook, hookBits, denied, initialShadow, covered, snapshot,
     hardware: { writable, w1c, rsvdz },
     placed, unknown, bars, policy, headerType, notes,
   };

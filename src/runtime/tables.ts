@@ -44,6 +44,8 @@ export interface DeviceTables {
   readonly initialShadow: Uint32Array;
   /** Bits covered by an explicit rule of a visible layout. */
   readonly covered: Uint32Array;
+  /** Passed-through bits of constant fields, served from the attach-time snapshot (never read from the host). */
+  readonly snapshot: Uint32Array;
   readonly hardware: HardwareBehaviour;
   readonly placed: readonly PlacedLayout[];
   readonly unknown: readonly UnknownCapability[];

@@ -90,7 +90,7 @@ describe("the implicit capability header", () => {
   it("is written by the compiler when a capability leaves it out", () => {
     const t = compile("capability c id 0x09 {\n  register r @ 0x02 u16 { [15:0] x RO pass }\n}\n").templatesByName.get("c")!;
     expect(t.fields.filter((f) => f.register === "header").map((f) => [f.field, f.hi, f.lo, f.policy, f.detail])).toEqual([
-      ["id", 7, 0, "pass", ""],
+      ["id", 7, 0, "pass", "const"],
       ["next", 15, 8, "emulate", "next"],
     ]);
     const e = compile("extended e id 0x0001 {\n  register r @ 0x04 u32 { [31:0] x RO pass }\n}\n").templatesByName.get("e")!;

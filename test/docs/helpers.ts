@@ -33,8 +33,8 @@ export function ownCounts(t: DeviceTables, first: number, end: number): OwnCount
   for (let byte = first; byte < end; byte++) {
     const d = byte >> 2;
     const m = (0xff << ((byte & 3) * 8)) >>> 0;
-    c.pass += bitsSet(t.covered[d] & t.hwRead[d] & m);
-    c.virtual += bitsSet(t.covered[d] & ~t.hwRead[d] & t.virtRead[d] & m);
+    c.pass += bitsSet(t.covered[d] & (t.hwRead[d] | t.snapshot[d]) & m);
+    c.virtual += bitsSet(t.covered[d] & ~t.hwRead[d] & ~t.snapshot[d] & t.virtRead[d] & m);
     c.denied += bitsSet(t.denied[d] & m);
     c.permissivePass += bitsSet(~t.covered[d] & t.hwRead[d] & m);
   }

@@ -28,14 +28,14 @@ const MUTANTS: readonly Mutant[] = [
   {
     part: "matching",
     what: "a vendor:device match compares the device ID with the subsystem ID",
-    file: "src/compile/device.ts",
+    file: "src/compile/apply/match.ts",
     find: `[m.device, id.device],`,
     replace: `[m.device, id.subsystem],`,
   },
   {
     part: "lowering",
     what: "a trapped RW field ignores the guest's writes (MSI Enable never sets)",
-    file: "src/compile/lower.ts",
+    file: "src/compile/lower/bits.ts",
     find: `virtWrite: emulated && cls === "write" ? u(m) : 0,`,
     replace: `virtWrite: policy.kind === "emulate" && cls === "write" ? u(m) : 0,`,
   },

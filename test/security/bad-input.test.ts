@@ -162,7 +162,7 @@ describe("10.18 bounded memory and diagnostics", () => {
     const file = join(dir, "many.rules");
     writeFileSync(file, text);
     expect(text.length).toBeGreaterThan(200_000);
-    const script = `import { compileRuleText } from ${JSON.stringify(join(process.cwd(), "src/compile/load.ts"))}; import { readFileSync } from "node:fs";
+    const script = `import { compileRuleText } from ${JSON.stringify(join(process.cwd(), "src/compile/pipeline.ts"))}; import { readFileSync } from "node:fs";
       const c = compileRuleText("many.rules", readFileSync(${JSON.stringify(file)}, "utf8"), { standard: false }); console.log(c.layoutsByName.size);`;
     const out = execFileSync(process.execPath, ["--max-old-space-size=96", "--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
     expect(out.trim()).toBe("120");

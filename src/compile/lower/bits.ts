@@ -29,11 +29,14 @@ export function writeClass(a: A.Attribute): WriteClass {
  */
 export const isConstant = (f: { readonly attribute: A.Attribute; readonly constant?: unknown }): boolean => f.attribute === "HwInit" || (f.attribute === "RO" && f.constant !== undefined);
 
-/** `pass` of a constant field: what the guest sees is the device's own value, taken once at attach. */
-export const snapshotPolicy = (p: A.Policy): A.Policy => (p.kind === "pass" && p.readOnly !== true ? { kind: "emulate", init: { kind: "hw" }, span: p.span } : p);
-
-/** The masks, initial value and hook of bits `m` with one attribute and policy. */
-export function lowerBits(m: number, attribute: A.Attribute, policy: A.Policy, lowBit: number): PieceMasks & { init: InitPart | undefined } {
+/**
+ * The masks, initial value and hook of bits `m` with one attribute and policy.
+ * `constant`: the field cannot change by itself, so `pass` is served from the
+ * attach-time snapshot: read like emulate(hw), marked in `snapshot`.
+ */
+export function lowerBits(m: number, attribute: A.Attribute, given: A.Policy, lowBit: number, constant = false): PieceMasks & { init: InitPart | undefined } {
+  const snapshot = constant && given.kind === "pass" && given.readOnly !== true;
+  const policy: A.Policy = snapshot ? { kind: "emulate", init: { kind: "hw" }, span: given.span } : given;
   const cls = writeClass(attribute);
   const writes = cls === "write" || cls === "w1c";
   // pass(read): read from the hardware, never written by the guest.
@@ -46,6 +49,7 @@ export function lowerBits(m: number, attribute: A.Attribute, policy: A.Policy, l
   const emulated = policy.kind === "emulate" || policy.kind === "trap";
   return {
     covered: u(m),
+    snapshot: snapshot ? u(m) : 0,
     hwRead: policy.kind === "pass" ? u(m) : 0,
     virtRead: virtual ? u(m) : 0,
     virtWrite: emulated && cls === "write" ? u(m) : 0,

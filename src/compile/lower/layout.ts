@@ -8,7 +8,7 @@ import { isResolved, layoutScopes, resolveFieldPath } from "../resolve/scopes.js
 import { sourceRef } from "../source-ref.js";
 import type { FieldInfo, GuardExpr, HookPart, InitPart, Piece, PieceMasks, RestInfo, Template, TemplateSize } from "../template.js";
 import { fieldMask } from "../field-mask.js";
-import { isConstant, lowerBits, policyDetail, snapshotPolicy } from "./bits.js";
+import { isConstant, lowerBits, policyDetail } from "./bits.js";
 
 export function lowerLayout(
   layout: A.Layout,
@@ -59,6 +59,7 @@ export function lowerLayout(
     const reg = scope.register;
     const shift = (reg.offset.value & 3) * 8;
     let covered = 0;
+    let snapshot = 0;
     let hwRead = 0, virtRead = 0, virtWrite = 0, virtW1C = 0, hwWrite = 0, preserve = 0;
     let attrWritable = 0, attrW1C = 0, attrRsvdZ = 0;
     const inits: InitPart[] = [];
@@ -73,7 +74,8 @@ export function lowerLayout(
       const override = f.name ? overrides.get(`${reg.name.name}.${f.name}`) : undefined;
       const policy = override?.policy ?? f.policy;
       const constant = isConstant(f) && policy.kind === "pass";
-      const bits = lowerBits(m, f.attribute, constant ? snapshotPolicy(policy) : policy, f.lo + shift);
+      const bits = lowerBits(m, f.attribute, policy, f.lo + shift, constant);
+      snapshot |= bits.snapshot;
       hwRead |= bits.hwRead;
       virtRead |= bits.virtRead;
       virtWrite |= bits.virtWrite;
@@ -106,7 +108,7 @@ export function lowerLayout(
     }
     const u = (x: number) => x >>> 0;
     const masks: PieceMasks = {
-      covered: u(covered), hwRead: u(hwRead), virtRead: u(virtRead), virtWrite: u(virtWrite), virtW1C: u(virtW1C),
+      covered: u(covered), snapshot: u(snapshot), hwRead: u(hwRead), virtRead: u(virtRead), virtWrite: u(virtWrite), virtW1C: u(virtW1C),
       hwWrite: u(hwWrite), preserve: u(preserve), attrWritable: u(attrWritable), attrW1C: u(attrW1C), attrRsvdZ: u(attrRsvdZ),
     };
     pieces.push({ register: reg.name.name, guard: scope.guard, dword: reg.offset.value >> 2, masks, inits, hooks });
@@ -116,7 +118,7 @@ export function lowerLayout(
   if (layout.rest) {
     const r = layout.rest;
     const constant = isConstant(r) && r.policy.kind === "pass";
-    const { init, ...masks } = lowerBits(0xffffffff, r.attribute, constant ? snapshotPolicy(r.policy) : r.policy, 0);
+    const { init, ...masks } = lowerBits(0xffffffff, r.attribute, r.policy, 0, constant);
     rest = { attribute: r.attribute, policy: r.policy.kind, detail: policyDetail(r.policy, constant), masks, init, source: sourceRef(r.span) };
   }
 

@@ -1,6 +1,6 @@
 // Every capability starts with the same header: ID and next pointer (standard),
 // or ID, version and next pointer (extended); the guest sees the ID and version
-// as the device has them and a next pointer re-linked around hidden ones. A
+// as the device had them at attach and a next pointer re-linked around hidden ones. A
 // layout that writes no register at 0x00 gets it from here; one that writes it
 // must write exactly this (validate/capability-header.ts, E131).
 import type * as A from "../../syntax/ast.js";
@@ -11,8 +11,9 @@ export function standardCapabilityHeader(layout: A.Layout): A.Register | undefin
   const std = layout.layoutKind === "capability";
   const at = layout.name.span;
   const policy = (p: "pass" | "next"): A.Policy => (p === "pass" ? { kind: "pass", span: at } : { kind: "emulate", init: { kind: "link", link: "next" }, span: at });
+  // The ID and version are constant (`RO const`): served from the attach-time snapshot.
   const field = (hi: number, lo: number, name: string, p: "pass" | "next"): A.Field =>
-    ({ hi, lo, bitsSpan: at, name, nameSpan: at, attribute: "RO", attributeSpan: at, policy: policy(p), span: at });
+    ({ hi, lo, bitsSpan: at, name, nameSpan: at, attribute: "RO", attributeSpan: at, ...(p === "pass" ? { constant: at } : {}), policy: policy(p), span: at });
   return {
     kind: "register",
     name: { name: "header", span: at },

@@ -1,5 +1,6 @@
 // A capability layout that writes its own header must write the standard one,
-// so that the headers of 30-odd capabilities cannot drift apart.
+// so that the headers of 30-odd capabilities cannot drift apart. (Whether it
+// marks the ID `const` is its own choice: without, the ID is read live.)
 import { error, type Diagnostic } from "../../diag/diagnostic.js";
 import type * as A from "../../syntax/ast.js";
 import { standardCapabilityHeader, writtenHeader } from "../resolve/capability-header.js";

@@ -217,14 +217,14 @@ function impliedBarSize(low: number, high: number): number {
 /**
  * Every capability begins with its header (PCI LB 3.0 §6.7, PCIe Base 6.0
  * §7.6.3): ID, for extended ones a version, then the next pointer, which the
- * guest sees re-linked around hidden capabilities. A layout that writes no
- * register at 0x00 has this one.
+ * guest sees re-linked around hidden capabilities; ID and version are constant
+ * (read once, at attach). A layout that writes no register at 0x00 has this one.
  */
 function withStandardHeader(layout: A.Layout): A.Layout {
   if (layout.layoutKind === "header" || layout.body.some((s) => s.kind === "register" && s.offset.value === 0)) return layout;
   const at = layout.name.span;
   const field = (hi: number, lo: number, name: string, policy: A.Policy): A.Field =>
-    ({ hi, lo, name, policy, attribute: "RO", span: at, bitsSpan: at, nameSpan: at, attributeSpan: at });
+    ({ hi, lo, name, policy, attribute: "RO", span: at, bitsSpan: at, nameSpan: at, attributeSpan: at, ...(policy.kind === "pass" ? { constant: at } : {}) });
   const pass: A.Policy = { kind: "pass", span: at };
   const next: A.Policy = { kind: "emulate", init: { kind: "link", link: "next" }, span: at };
   const fields = layout.layoutKind === "capability"
