@@ -12,45 +12,68 @@ import type * as A from "../syntax/ast.js";
 
 interface FieldRef {
   readonly layout: string;
+  /** "register.field", as an override names it. */
   readonly key: string;
-  readonly field: A.Field;
+  /**
+   * The field as each variant of its register (the arms of a `when`) declares
+   * it: an override reaches the field in every variant that has it, so a
+   * replacement policy must suit all of them.
+   */
+  readonly variants: readonly A.Field[];
+  /** The register has variants and the first does not have this field. */
+  readonly laterOnly: boolean;
 }
 
 /**
- * Fields an override can name. The compiler resolves LAYOUT.REGISTER.FIELD
- * against the first register of that name (in document order, every `when`
- * arm), so a field only a later variant of the register has is not offered.
+ * Fields an override can name: every named field of every register, in any
+ * variant of it, including a field only a later `when` arm has (PCIe Device
+ * Control's bridge_config_retry).
  */
 function fieldsOf(compiled: CompiledRules): FieldRef[] {
   const out: FieldRef[] = [];
-  const walk = (layout: A.Layout, body: readonly A.LayoutStmt[], seen: Set<string>) => {
-    for (const s of body) {
-      if (s.kind === "when") {
-        walk(layout, s.then, seen);
-        walk(layout, s.otherwise, seen);
-        continue;
+  for (const l of compiled.layoutsByName.values()) {
+    const byKey = new Map<string, A.Field[]>();
+    const firstVariant = new Map<string, A.Register>();
+    const walk = (body: readonly A.LayoutStmt[]) => {
+      for (const s of body) {
+        if (s.kind === "when") {
+          walk(s.then);
+          walk(s.otherwise);
+          continue;
+        }
+        if (!firstVariant.has(s.name.name)) firstVariant.set(s.name.name, s);
+        for (const f of s.fields) {
+          if (!f.name) continue;
+          const key = `${s.name.name}.${f.name}`;
+          const variants = byKey.get(key);
+          if (variants) variants.push(f);
+          else byKey.set(key, [f]);
+        }
       }
-      if (seen.has(s.name.name)) continue;
-      seen.add(s.name.name);
-      for (const f of s.fields) if (f.name) out.push({ layout: layout.name.name, key: `${s.name.name}.${f.name}`, field: f });
+    };
+    walk(l.body);
+    for (const [key, variants] of byKey) {
+      const [register, field] = key.split(".");
+      const laterOnly = !firstVariant.get(register)!.fields.some((f) => f.name === field);
+      out.push({ layout: l.name.name, key, variants, laterOnly });
     }
-  };
-  for (const l of compiled.layoutsByName.values()) walk(l, l.body, new Set());
+  }
   return out;
 }
 
-/** A replacement policy the compiler accepts for this field. */
-function policyFor(f: A.Field): fc.Arbitrary<A.Policy> {
-  const span = f.span;
-  const width = f.hi - f.lo + 1;
-  const reserved = f.attribute === "RsvdP" || f.attribute === "RsvdZ";
+/** A replacement policy the compiler accepts for this field in every variant of its register. */
+function policyFor(variants: readonly A.Field[]): fc.Arbitrary<A.Policy> {
+  const span = variants[0].span;
+  const width = Math.min(...variants.map((f) => f.hi - f.lo + 1));
+  const rsvdZ = variants.some((f) => f.attribute === "RsvdZ");
+  const reserved = rsvdZ || variants.some((f) => f.attribute === "RsvdP");
   const constant = reserved ? fc.constant(0) : fc.integer({ min: 0, max: 2 ** Math.min(width, 31) - 1 });
   const init: fc.Arbitrary<A.InitValue> = fc.oneof(fc.constant({ kind: "hw" } as const), constant.map((value) => ({ kind: "const", value }) as const));
   const options: fc.Arbitrary<A.Policy>[] = [
     init.map((i) => ({ kind: "emulate", init: i, span }) as const),
     constant.map((value) => ({ kind: "hide", value, span }) as const),
   ];
-  if (f.attribute !== "RsvdZ") options.push(fc.constant({ kind: "pass", span } as const));
+  if (!rsvdZ) options.push(fc.constant({ kind: "pass", span } as const));
   if (!reserved) {
     // Hooks whose handlers change state (vpd_address, flr) assume their own register layout; elsewhere they write bits outside the field.
     const hooks = HOOK_NAMES.filter((h) => h !== "bar" && h !== "rom" && h !== "vpd_address" && h !== "flr");
@@ -75,10 +98,14 @@ export interface PolicyConstraints {
  */
 export function deviceFiles(compiled: CompiledRules, c: PolicyConstraints = {}): fc.Arbitrary<A.Device> {
   const isBar = (f: A.Field) => f.policy.kind === "trap" && (f.policy.hook.name === "bar" || f.policy.hook.name === "rom");
-  const fields = fieldsOf(compiled).filter((f) => c.barOverrides || !isBar(f.field));
+  const fields = fieldsOf(compiled).filter((f) => c.barOverrides || !f.variants.some(isBar));
   const capNames = [...compiled.layoutsByName.values()].filter((l) => l.layoutKind !== "header").map((l) => l.name.name);
   const pow2 = (min: number, max: number) => fc.integer({ min, max }).map((e) => 2 ** e);
-  const override = fc.constantFrom(...fields).chain((f) => policyFor(f.field).map((policy) => ({ f, policy })));
+  // A field only a later variant declares is one in hundreds: draw those
+  // often enough that the fuzz reaches them (one override in eight).
+  const laterOnly = fields.filter((f) => f.laterOnly);
+  const field = laterOnly.length === 0 ? fc.constantFrom(...fields) : fc.oneof({ arbitrary: fc.constantFrom(...fields), weight: 7 }, { arbitrary: fc.constantFrom(...laterOnly), weight: 1 });
+  const override = field.chain((f) => policyFor(f.variants).map((policy) => ({ f, policy })));
   const span = compiled.ruleSet.layouts[0].span;
   const ident = (name: string): A.Ident => ({ name, span });
   const num = (value: number): A.NumberLit => ({ value, span });
