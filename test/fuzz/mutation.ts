@@ -1,6 +1,6 @@
 // `npm run mutation`: plant a bug in each part of the table path the fuzz
-// suite guards (the capability-chain walker, device-file matching, the
-// lowering, attach) and check that the fuzz suite fails on each, and passes on
+// suite guards (the capability-chain walker, device-file matching, resolving
+// device files' overrides, the lowering, attach) and check that the fuzz suite fails on each, and passes on
 // the unmutated code. Each mutant runs in a copy of the project in a temporary
 // directory (node_modules linked), so the working tree is never touched, and
 // without ../shared: the example devices alone must catch every mutant.
@@ -40,6 +40,13 @@ const MUTANTS: readonly Mutant[] = [
     replace: `virtWrite: policy.kind === "emulate" && cls === "write" ? u(m) : 0,`,
   },
   {
+    part: "resolve",
+    what: "an override reaches only the first variant of its register (bridge_config_retry is E110 again)",
+    file: "src/compile/resolve/device.ts",
+    find: `variants.flatMap((v) => v.fields).find((x) => x.name === f.name)`,
+    replace: `reg.fields.find((x) => x.name === f.name)`,
+  },
+  {
     part: "attach",
     what: "a hidden capability at 0x100 re-links the extended chain with the pointer in the wrong bits",
     file: "src/runtime/attach.ts",
@@ -56,7 +63,7 @@ const MUTANTS: readonly Mutant[] = [
 ];
 
 const root = resolve(import.meta.dirname, "../..");
-const SUITE = ["test/fuzz/differential.test.ts"];
+const SUITE = ["test/fuzz/differential.test.ts", "test/fuzz/variant-overrides.test.ts"];
 
 /** A copy of the project to mutate: sources, rules, examples, configuration. */
 function copyProject(): string {
