@@ -76,7 +76,14 @@ async function stopClient() {
   // dispose, not stop: a restart makes a new client, and the old one's
   // diagnostics must go with it. A client whose server never started cannot
   // be stopped (the client throws); there is nothing to stop.
-  if (running?.needsStop()) await running.dispose();
+  if (!running?.needsStop()) return;
+  try {
+    await running.dispose();
+  } catch {
+    // The server did not answer `shutdown` in time (a loaded machine): the
+    // client has logged it, counts itself stopped, and kills the process
+    // itself; a restart or deactivation goes on.
+  }
 }
 
 async function restartClient() {

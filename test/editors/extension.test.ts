@@ -257,4 +257,17 @@ describe("activate() with the real vscode-languageclient and the real `cfgvirt l
     await ext.deactivate();
     for (const d of context2.subscriptions) d.dispose();
   }, 30_000);
+
+  it("deactivate() returns, and the server is ended, when the server never answers shutdown", async () => {
+    vscode.settings.set("cfgvirt.server.command", [process.execPath, join(ROOT, "test/editors/fixtures/mute-server.mjs")]);
+    const context3 = { subscriptions: [] as { dispose(): unknown }[] };
+    const api3 = await ext.activate(context3);
+    const client = api3.client!;
+    expect(client.initializeResult?.serverInfo?.name).toBe("mute");
+    const pid = serverPid(client)!;
+    await expect(ext.deactivate()).resolves.toBeUndefined();
+    expect(client.state).toBe(State.Stopped);
+    await until("the mute server to be ended", () => !alive(pid));
+    for (const d of context3.subscriptions) d.dispose();
+  }, 30_000);
 });
