@@ -86,9 +86,20 @@ async function stopClient() {
   }
 }
 
+/** Start a client; when its server does not start, say what to set (highlighting and snippets work without it). */
+async function startOrExplain() {
+  try {
+    await startClient();
+  } catch (e) {
+    void vscode.window.showErrorMessage(
+      `cfgvirt: the language server did not start (${e instanceof Error ? e.message : String(e)}). Install cfgvirt (npm install -g cfgvirt) or set "cfgvirt.server.command".`,
+    );
+  }
+}
+
 async function restartClient() {
   await stopClient();
-  await startClient();
+  await startOrExplain();
 }
 
 /**
@@ -103,14 +114,7 @@ async function activate(context) {
       if (e.affectsConfiguration("cfgvirt.server.command")) void restartClient();
     }),
   );
-  try {
-    await startClient();
-  } catch (e) {
-    // Highlighting and snippets work without the server: say what to set.
-    void vscode.window.showErrorMessage(
-      `cfgvirt: the language server did not start (${e instanceof Error ? e.message : String(e)}). Install cfgvirt (npm install -g cfgvirt) or set "cfgvirt.server.command".`,
-    );
-  }
+  await startOrExplain();
   return {
     get client() {
       return client;

@@ -161,6 +161,11 @@ describe("activate() with the real vscode-languageclient and the real `cfgvirt l
       return false;
     }
   };
+  /** What VS Code does on deactivation: call deactivate(), then dispose what activate() subscribed. */
+  const deactivateAll = async (ctx: { subscriptions: { dispose(): unknown }[] }) => {
+    await ext.deactivate();
+    for (const d of ctx.subscriptions.splice(0)) d.dispose();
+  };
   const diagnostics = () => vscode.diagnosticSets.find((s) => s.name === "cfgvirt")?.byUri.get(doc.uri.toString());
 
   beforeAll(async () => {
@@ -168,10 +173,7 @@ describe("activate() with the real vscode-languageclient and the real `cfgvirt l
     vscode.settings.set("cfgvirt.server.command", [process.execPath, "--import", "tsx", join(ROOT, "src/cli.ts"), "lsp"]);
     api = await ext.activate(context);
   }, 30_000);
-  afterAll(async () => {
-    await ext.deactivate();
-    for (const d of context.subscriptions) d.dispose();
-  });
+  afterAll(() => deactivateAll(context));
 
   it("starts the server over stdio and completes the LSP handshake", () => {
     expect(vscode.errors).toEqual([]);
@@ -242,32 +244,36 @@ describe("activate() with the real vscode-languageclient and the real `cfgvirt l
   it("deactivate() stops the client and the server process", async () => {
     const client = api.client!;
     const pid = serverPid(client)!;
-    await ext.deactivate();
+    await deactivateAll(context);
     expect(client.state).toBe(State.Stopped);
     expect(api.client).toBeUndefined();
     await until("the server to exit", () => !alive(pid));
   }, 30_000);
 
   it("a server that does not start leaves highlighting alone and an error that says what to set", async () => {
+    await deactivateAll(context); // one activation at a time, as in VS Code
     vscode.settings.set("cfgvirt.server.command", [join(ROOT, "no-such-cfgvirt")]);
     const context2 = { subscriptions: [] as { dispose(): unknown }[] };
     const api2 = await ext.activate(context2);
     expect(api2.client?.isRunning()).toBeFalsy();
-    expect(vscode.errors.some((e) => e.startsWith("cfgvirt: the language server did not start") && e.includes('"cfgvirt.server.command"'))).toBe(true);
-    await ext.deactivate();
-    for (const d of context2.subscriptions) d.dispose();
+    const explained = () => vscode.errors.filter((e) => e.startsWith("cfgvirt: the language server did not start") && e.includes('"cfgvirt.server.command"')).length;
+    expect(explained()).toBe(1);
+    // A setting that is still wrong: the restart explains again (and rejects nothing).
+    vscode.changeSetting("cfgvirt.server.command", [join(ROOT, "still-no-cfgvirt")]);
+    await until("a second explanation", () => explained() === 2);
+    await deactivateAll(context2);
   }, 30_000);
 
   it("deactivate() returns, and the server is ended, when the server never answers shutdown", async () => {
+    await deactivateAll(context);
     vscode.settings.set("cfgvirt.server.command", [process.execPath, join(ROOT, "test/editors/fixtures/mute-server.mjs")]);
     const context3 = { subscriptions: [] as { dispose(): unknown }[] };
     const api3 = await ext.activate(context3);
     const client = api3.client!;
     expect(client.initializeResult?.serverInfo?.name).toBe("mute");
     const pid = serverPid(client)!;
-    await expect(ext.deactivate()).resolves.toBeUndefined();
+    await expect(deactivateAll(context3)).resolves.toBeUndefined();
     expect(client.state).toBe(State.Stopped);
     await until("the mute server to be ended", () => !alive(pid));
-    for (const d of context3.subscriptions) d.dispose();
   }, 30_000);
 });
