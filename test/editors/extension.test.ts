@@ -277,3 +277,27 @@ describe("activate() with the real vscode-languageclient and the real `cfgvirt l
     await until("the mute server to be ended", () => !alive(pid));
   }, 30_000);
 });
+
+describe("activate() with no setting, in a workspace that is the built cfgvirt checkout", () => {
+  const built = existsSync(join(ROOT, "dist/src/cli.js"));
+  if (!built) console.warn("extension: dist/src/cli.js is not built (npm ci builds it); the default server resolution is not run end to end");
+
+  it.skipIf(!built)("runs dist/src/cli.js lsp with Node and shows its diagnostics", async () => {
+    vscode.settings.delete("cfgvirt.server.command");
+    vscode.addWorkspaceFolder(ROOT);
+    expect(ext.serverOptions([], [ROOT])).toEqual({ module: join(ROOT, "dist/src/cli.js"), args: ["lsp"], transport: TransportKind.stdio });
+    const context = { subscriptions: [] as { dispose(): unknown }[] };
+    const api = await ext.activate(context);
+    try {
+      expect(api.client?.state).toBe(State.Running);
+      expect(api.client?.initializeResult?.serverInfo?.name).toBe("cfgvirt");
+      const doc = vscode.open(join(ROOT, "test/editors/extension-default.rules"), "cfgvirt", BAD);
+      const published = () => vscode.diagnosticSets.find((s) => s.name === "cfgvirt")?.byUri.get(doc.uri.toString());
+      const ds = await until("diagnostics", () => (published()?.length ? published() : undefined));
+      expect(ds.map((d) => d.code)).toEqual(["E110"]);
+    } finally {
+      await ext.deactivate();
+      for (const d of context.subscriptions) d.dispose();
+    }
+  }, 30_000);
+});
