@@ -1,62 +1,17 @@
-// `npm run mutation`: plant a bug in each part of the table path the fuzz
-// suite guards (the capability-chain walker, device-file matching, the
-// lowering, attach) and check that the fuzz suite fails on each, and passes on
-// the unmutated code. Each mutant runs in a copy of the project in a temporary
+// `npm run mutation`: plant a bug (./mutants.ts) in each part of the table
+// path the fuzz suite guards (the capability-chain walker, device-file
+// matching, resolving device files' overrides, the lowering, attach) and check
+// that the fuzz suite fails on each, and passes on the unmutated code. Each mutant runs in a copy of the project in a temporary
 // directory (node_modules linked), so the working tree is never touched, and
 // without ../shared: the example devices alone must catch every mutant.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-
-interface Mutant {
-  readonly part: string;
-  readonly what: string;
-  readonly file: string;
-  readonly find: string;
-  readonly replace: string;
-}
-
-const MUTANTS: readonly Mutant[] = [
-  {
-    part: "chains",
-    what: "the standard chain walker forgets MSI",
-    file: "src/runtime/chains.ts",
-    find: `found.push({ kind: "capability", id: readByte(host, ptr), offset: ptr, version: 0 });`,
-    replace: `if (readByte(host, ptr) !== 0x05) found.push({ kind: "capability", id: readByte(host, ptr), offset: ptr, version: 0 });`,
-  },
-  {
-    part: "matching",
-    what: "a vendor:device match compares the device ID with the subsystem ID",
-    file: "src/compile/apply/match.ts",
-    find: `[m.device, id.device],`,
-    replace: `[m.device, id.subsystem],`,
-  },
-  {
-    part: "lowering",
-    what: "a trapped RW field ignores the guest's writes (MSI Enable never sets)",
-    file: "src/compile/lower/bits.ts",
-    find: `virtWrite: emulated && cls === "write" ? u(m) : 0,`,
-    replace: `virtWrite: policy.kind === "emulate" && cls === "write" ? u(m) : 0,`,
-  },
-  {
-    part: "attach",
-    what: "a hidden capability at 0x100 re-links the extended chain with the pointer in the wrong bits",
-    file: "src/runtime/attach.ts",
-    find: `initialShadow[d] = (first << 20) >>> 0;`,
-    replace: `initialShadow[d] = (first << 16) >>> 0;`,
-  },
-  {
-    part: "attach",
-    what: "emulate(next) links each capability to itself",
-    file: "src/runtime/attach.ts",
-    find: `return chain[chain.indexOf(offset) + 1] ?? 0;`,
-    replace: `return chain[chain.indexOf(offset)] ?? 0;`,
-  },
-];
+import { MUTANTS } from "./mutants.js";
 
 const root = resolve(import.meta.dirname, "../..");
-const SUITE = ["test/fuzz/differential.test.ts"];
+const SUITE = ["test/fuzz/differential.test.ts", "test/fuzz/variant-overrides.test.ts"];
 
 /** A copy of the project to mutate: sources, rules, examples, configuration. */
 function copyProject(): string {

@@ -2,7 +2,8 @@
 // could write: capabilities allowed and hidden, field overrides, BAR and ROM
 // sizes, passed bytes, permissive.
 import fc from "fast-check";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { compileDevice, compileRules } from "../../src/compile/pipeline.js";
 import { accessProfile, accessSequence } from "../../src/fuzz/arbitraries.js";
 import { openPairFromSource, runPair } from "../../src/fuzz/harness.js";
 import { deviceFiles } from "../../src/fuzz/policies.js";
@@ -25,4 +26,16 @@ describe.each(picked.map((d) => [d.name, d.path] as const))("%s", (_name, path) 
       { seed: 0xfee1, numRuns: 150 },
     );
   }, 60_000);
+});
+
+describe("the device-file generator", () => {
+  it("writes only device files the compiler accepts, hooks included (one hook per dword, E113)", () => {
+    const compiled = compileRules();
+    const files = fc.sample(deviceFiles(compiled, { barOverrides: true }), { seed: 0xacce97, numRuns: 1500 });
+    const rejected = files.flatMap((d) => compileDevice(d, compiled.layoutsByName).diagnostics.filter((x) => x.severity === "error").map((x) => `${x.code}: ${x.message}`));
+    expect(rejected).toEqual([]);
+    const traps = files.flatMap((d) => d.stmts.filter((s) => s.kind === "override" && s.policy.kind === "trap")).length;
+    console.log(`device-file generator: ${files.length} files compiled clean, ${traps} trap overrides among them`);
+    expect(traps).toBeGreaterThan(200);
+  });
 });
