@@ -106,7 +106,9 @@ export function compiledToJson(compiled: CompiledRules, warnings: readonly Diagn
  * something asks for what the document does not hold (the rule set, the
  * layouts' syntax, a device file's override statements).
  */
-export function compiledFromJson(data: CompiledJson, syntax: () => CompiledRules): CompiledRules {
+export function compiledFromJson(data: CompiledJson, fromSource: () => CompiledRules): CompiledRules {
+  let compiledFromSource: CompiledRules | undefined;
+  const syntax = () => (compiledFromSource ??= fromSource());
   const templates: readonly Template[] = data.templates;
   const templatesByName = new Map(templates.map((t) => [t.name, t]));
   const devices: DevicePolicy[] = data.devices.map((d, i) => ({

@@ -56,6 +56,10 @@ describe("the precompiled standard library", () => {
   it("compiles from source only when asked for syntax (the reference, docs, overrides)", () => {
     expect(cached.layoutsByName.get("msi")?.name.name).toBe("msi");
     expect(fullCompiles).toBe(1);
+    // Once: the rule set, the layouts and every device file's overrides come from that one compile.
+    expect(cached.ruleSet.layouts.length).toBe(fresh.ruleSet.layouts.length);
+    for (const d of cached.devices) expect(d.overrides).toBeDefined();
+    expect(fullCompiles).toBe(1);
   });
 
   it("is not used when it does not match the rules and compiler here", () => {
