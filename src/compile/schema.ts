@@ -231,8 +231,7 @@ export function templatesToJson(templates: readonly Template[]): CompiledJson {
 }
 
 /** Where in the JSON text a zod issue's path points: the value itself when it exists, else its nearest parent. */
-function locate(jsonc: typeof Jsonc, source: SourceFile, path: readonly PropertyKey[]): Span {
-  const root = jsonc.parseTree(source.text);
+function locate(jsonc: typeof Jsonc, root: Jsonc.Node | undefined, source: SourceFile, path: readonly PropertyKey[]): Span {
   const keys = path.filter((k): k is string | number => typeof k === "string" || typeof k === "number");
   for (let n = keys.length; n >= 0 && root; n--) {
     const node = jsonc.findNodeAtLocation(root, keys.slice(0, n));
@@ -250,22 +249,29 @@ function locate(jsonc: typeof Jsonc, source: SourceFile, path: readonly Property
  * (`file:line:col: error[J002]: devices.0.overridden.3.pieces.1.masks.hwRead: ...`).
  */
 export function validateCompiledJson(path: string, text: string): CompiledJson {
-  const jsonc = requireCjs("jsonc-parser") as typeof Jsonc;
   const source = new SourceFile(path, text);
-  const syntax: Jsonc.ParseError[] = [];
-  const data: unknown = jsonc.parse(text, syntax, { allowTrailingComma: false, disallowComments: true });
-  if (syntax.length > 0) {
+  let data: unknown;
+  try {
+    // JSON.parse is ~80x faster than jsonc-parser on a compiled library (0.5 MB); jsonc-parser only positions what it refused.
+    data = JSON.parse(text);
+  } catch (e) {
+    const jsonc = requireCjs("jsonc-parser") as typeof Jsonc;
+    const syntax: Jsonc.ParseError[] = [];
+    jsonc.parse(text, syntax, { allowTrailingComma: false, disallowComments: true });
+    const at = (offset: number, length: number): Span => ({ source, start: offset, end: offset + Math.max(1, length) });
     throw new CfgvirtError(
-      syntax.slice(0, 10).map((p) =>
-        error("J001", `not valid JSON: ${jsonc.printParseErrorCode(p.error)}`, { source, start: p.offset, end: p.offset + Math.max(1, p.length) }),
-      ),
+      syntax.length > 0
+        ? syntax.slice(0, 10).map((p) => error("J001", `not valid JSON: ${jsonc.printParseErrorCode(p.error)}`, at(p.offset, p.length)))
+        : [error("J001", `not valid JSON: ${(e as Error).message}`, at(0, 1))],
     );
   }
   const r = compiledSchemas().compiledJsonSchema.safeParse(data);
   if (!r.success) {
+    const jsonc = requireCjs("jsonc-parser") as typeof Jsonc;
+    const root = jsonc.parseTree(text);
     throw new CfgvirtError(
       r.error.issues.slice(0, 20).map((i) =>
-        error("J002", `${i.path.join(".") || "(top)"}: ${i.message}`, locate(jsonc, source, i.path), "produce this file with `cfgvirt compile --json`"),
+        error("J002", `${i.path.join(".") || "(top)"}: ${i.message}`, locate(jsonc, root, source, i.path), "produce this file with `cfgvirt compile --json`"),
       ),
     );
   }
