@@ -3,8 +3,8 @@
 // templates (field names, guards and sizes by name, docs), each device file's
 // policy with the templates its overrides changed and every layout's
 // visibility, and the rule warnings found when it compiled. It holds no
-// syntax: what needs the syntax trees (the reference interpreter, docs and
-// diff of rule files) needs the rule files.
+// syntax: what needs the syntax trees (the reference interpreter, docs)
+// needs the rule files.
 import { resolve, sep } from "node:path";
 import { CfgvirtError, type Diagnostic, error, SourceFile, type Span, warning } from "../diag/diagnostic.js";
 import { readTextInput } from "../io/input.js";

@@ -282,7 +282,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   {
     code: "J003",
     title: "compiled JSON where rule files are needed",
-    explanation: "Compiled rules attach as they are, but they carry no syntax trees: the reference interpreter (`fuzz`, `replay --check`), `docs` and `diff` of rules read the rule files themselves.",
+    explanation: "Compiled rules attach as they are, but they carry no syntax trees: the reference interpreter (`fuzz`, `replay --check`) and `docs` read the rule files themselves.",
     example: { kind: "command", text: "cfgvirt compile --json > all.json && cfgvirt fuzz --device dump.lspci --rules all.json" },
     fix: "Give the .rules files (or a directory of them) instead of the compiled JSON.",
   },
