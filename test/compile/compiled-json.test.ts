@@ -24,11 +24,18 @@ const file = (name: string, text: string) => {
   return p;
 };
 
-// A user's device file for the 82576 (and, by class, every NIC) with statements of every kind.
+// A user's device files for the 82576 with statements of every kind, and ones
+// that draw every rule and device warning (W001 no match, W002 two files for
+// one ID, W003 a dropped file's statements, W006 an override of a trap to pass).
 const userRules = file("user.rules", [
+  'device "shadowed" match 8086:10c9 {',
+  "  hide pm",
+  "  reassign",
+  "}",
   'device "82576 under test" match 8086:10c9 {',
-  "  allow sriov, dsn",
+  "  override msi.control.enable pass",
   "  override msi.control.multiple_enable hide",
+  "  allow sriov, dsn",
   "  override pcie.device_control.max_read_request_size emulate(0)",
   "  ids subsystem_id = 0xbeef",
   "  bar 0 size 128K",
@@ -104,7 +111,8 @@ describe("the command line", () => {
     expect(compiled.code).toBe(0);
     const doc = JSON.parse(compiled.out) as { format: string; devices: { name: string; standard: boolean; statements: string[] }[] };
     expect(doc.format).toBe("cfgvirt-compiled/1");
-    expect(doc.devices.find((d) => d.name === "82576 under test")).toMatchObject({ standard: false, statements: ["allow", "override", "ids", "bar", "pass"] });
+    expect(doc.devices.find((d) => d.name === "82576 under test")).toMatchObject({ standard: false, statements: ["override", "allow", "ids", "bar", "pass"] });
+    expect(compiled.err).toMatch(/warning\[W002\][\s\S]*warning\[W006\]/);
     const path = file("cli.json", compiled.out);
     for (const dump of sharedDumps().slice(0, 3)) {
       for (const verb of [["view", "--format", "json"], ["view"], ["export", "--format", "json"], ["explain"]]) {
@@ -115,6 +123,18 @@ describe("the command line", () => {
         expect(b.err, `${verb.join(" ")} ${dump}`).toBe(a.err);
       }
     }
+  });
+
+  it("the warnings come from the JSON as the rule files give them, with their source lines", async () => {
+    const path = file("warn.json", (await cli("compile", "--json", userRules)).out);
+    const dump = sharedDumps().find((d) => d.includes("82576"));
+    if (!dump) return;
+    const r = await cli("view", "--device", dump, "--rules", path);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/user\.rules:6:3: warning\[W006\]: override makes msi\.control\.enable `pass`[^\n]*\n *\|\n6 \|   override msi\.control\.enable pass\n/);
+    expect(r.err).toMatch(/user\.rules:1:1: warning\[W003\]: device "shadowed" also matches this device, but the more specific "82576 under test" applies: its statements \(hide, reassign\) are dropped/);
+    expect(r.err).toMatch(/user\.rules:\d+:\d+: warning\[W002\]/);
+    expect(r.err).toMatch(/user\.rules:14:1: warning\[W001\]: device "nobody" matches no device here/);
   });
 
   it("an example device with compiled rules: the image from its file, the rules from the JSON", async () => {
