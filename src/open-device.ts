@@ -3,6 +3,7 @@
 // trapped accesses.
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { isCompiledJsonPath } from "./compile/compiled-json.js";
 import { compileRules, type CompiledRules } from "./compile/pipeline.js";
 import { CfgvirtError, error } from "./diag/diagnostic.js";
 import { type DumpSelection, type InputSizes, readConfigFile } from "./host/dump.js";
@@ -60,10 +61,13 @@ export function readDeviceSource(path: string, extraRules: readonly string[] = [
     return { path: dump.path, title: dump.title ?? dump.path, bytes: dump.bytes, barSizes: [], romSize: undefined, vpd: undefined, inputSizes: dump.sizes, compiled: compileRules(extraRules) };
   }
   if (path.endsWith(".rules")) {
-    const compiled = compileRules([...extraRules, path]);
-    const image = compiled.ruleSet.images.find((i) => resolve(i.span.source.path) === resolve(path));
+    // With compiled JSON rules (`cfgvirt compile --json examples/nic.rules`), the image comes from the file and the rules from the JSON.
+    const fromJson = extraRules.some(isCompiledJsonPath);
+    const imageRules = compileRules(fromJson ? [path] : [...extraRules, path]);
+    const compiled = fromJson ? compileRules(extraRules) : imageRules;
+    const image = imageRules.ruleSet.images.find((i) => resolve(i.span.source.path) === resolve(path));
     if (!image) throw new CfgvirtError([error("E118", `${path} holds no \`image\` block`, undefined, "an example device file describes its configuration with `image \"name\" { ... }`")]);
-    const built = buildImage(image, compiled);
+    const built = buildImage(image, imageRules);
     const id = (o: number) => (built.bytes[o] | (built.bytes[o + 1] << 8)).toString(16).padStart(4, "0");
     return {
       path,

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { compileRules } from "../compile/pipeline.js";
-import { templatesToJson } from "../compile/schema.js";
+import { compiledToJson } from "../compile/compiled-json.js";
 import { ruleWarnings } from "../compile/warnings.js";
 import { CfgvirtError, denyWarnings } from "../diag/diagnostic.js";
 import { formatDiagnosticsJson } from "../diag/json.js";
@@ -14,10 +14,12 @@ export const compileCommand: Command = {
 
 Compiles the standard library and the given rule files, reporting every error
 of a stage as path:line:col with the source line. With --json, prints the
-compiled templates (schema: compiledJsonSchema in the package); otherwise one
-line per layout and device file.
+compiled rules as one JSON document (schema: compiledSchemas() in the package):
+templates, device files and warnings, attachable as they are, so that every
+verb's --rules takes the file in place of the rule files. Otherwise one line
+per layout and device file. Given such a JSON file, checks it against the schema.
 
-  --json      print the templates as JSON
+  --json      print the compiled rules as JSON
   --no-std    compile only the given files, without the standard library
 ${warningHelp}
   --error-format json
@@ -51,7 +53,7 @@ ${warningHelp}
       if (stop !== undefined) return stop;
     }
     if (values.json) {
-      io.out(JSON.stringify(templatesToJson(compiled.templates), null, 1) + "\n");
+      io.out(JSON.stringify(compiledToJson(compiled, ruleWarnings(compiled)), null, 1) + "\n");
       return 0;
     }
     for (const t of compiled.templates) {

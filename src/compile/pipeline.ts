@@ -4,13 +4,14 @@
 // standard library alone comes precompiled from the build.
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { type Diagnostic, throwIfErrors } from "../diag/diagnostic.js";
+import { CfgvirtError, type Diagnostic, error, throwIfErrors } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";
 import { applyDevice, rememberApplied } from "./apply/device.js";
 import { lowerLayout } from "./lower/layout.js";
 import { resolveDevice, type DevicePolicy } from "./resolve/device.js";
 import { isPipe, loadRuleSet, type RuleSet, standardRuleFiles } from "./resolve/files.js";
 import { indexLayouts } from "./resolve/layouts.js";
+import { isCompiledJsonPath, readCompiledRules } from "./compiled-json.js";
 import { loadStdlibCache } from "./stdlib-cache.js";
 import type { Template } from "./template.js";
 import { validateCapabilityHeader } from "./validate/capability-header.js";
@@ -76,6 +77,8 @@ function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
  * carrying every diagnostic when anything is wrong.
  */
 export function compileRules(extraPaths: readonly string[] = [], opts: { standard?: boolean; sources?: ReadonlyMap<string, string> } = {}): CompiledRules {
+  // Rules compiled before (`cfgvirt compile --json`) are the whole rule set, and attach as they are.
+  if (extraPaths.some(isCompiledJsonPath)) return compiledJsonRules(extraPaths);
   if (extraPaths.length === 0 && opts.standard !== false && !opts.sources) {
     // The standard library alone: precompiled when the build left a cache that matches.
     if (precompiled === undefined) precompiled = loadStdlibCache(compileStandardFromSource) ?? null;
@@ -93,6 +96,19 @@ export function compileRules(extraPaths: readonly string[] = [], opts: { standar
 }
 
 const cache = new Map<string, { compiled: CompiledRules; stamps: readonly (readonly [string, number])[] }>();
+
+function compiledJsonRules(paths: readonly string[]): CompiledRules {
+  if (paths.length > 1) {
+    throw new CfgvirtError([error("J004", `${paths.find(isCompiledJsonPath)} holds a whole compiled rule set; it cannot be combined with ${paths.filter((p) => !isCompiledJsonPath(p)).join(", ") || "another one"}`, undefined,
+      "compile every rule file into one JSON (`cfgvirt compile --json a.rules b.rules > all.json`), or give the .rules files")]);
+  }
+  const key = `json:${resolve(paths[0])}`;
+  const hit = isPipe(paths[0]) ? undefined : cache.get(key);
+  if (hit && hit.stamps.every(([p, t]) => stamp(p) === t)) return hit.compiled;
+  const compiled = readCompiledRules(paths[0]);
+  if (!isPipe(paths[0])) cache.set(key, { compiled, stamps: [[paths[0], stamp(paths[0])]] });
+  return compiled;
+}
 let precompiled: CompiledRules | null | undefined;
 
 /** The standard library compiled from its rule files, never from the cache (the build writes the cache from this). */

@@ -3,6 +3,7 @@
 // into plain pass-through (the hook then never sees the guest's writes).
 import { type Diagnostic, warning } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";
+import { storedRuleWarnings } from "./compiled-json.js";
 import type { CompiledRules } from "./pipeline.js";
 
 function matchKey(m: A.Match): string {
@@ -16,6 +17,9 @@ function matchText(m: A.Match): string {
 }
 
 export function ruleWarnings(compiled: CompiledRules): Diagnostic[] {
+  // Compiled rules loaded from JSON carry the warnings found when they compiled.
+  const stored = storedRuleWarnings(compiled);
+  if (stored) return [...stored];
   const ds: Diagnostic[] = [];
   const firstByKey = new Map<string, A.Device>();
   for (const device of compiled.ruleSet.devices) {

@@ -268,16 +268,30 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   {
     code: "J001",
     title: "not valid JSON",
-    explanation: "A compiled-template JSON file does not parse as JSON.",
+    explanation: "A compiled-rules JSON file (`--rules FILE.json`) does not parse as JSON.",
     example: { kind: "json", text: '{"templates": [}' },
     fix: "Produce the file with `cfgvirt compile --json`.",
   },
   {
     code: "J002",
     title: "JSON does not match the schema",
-    explanation: "A compiled-template JSON file parses but does not have the shape `cfgvirt compile --json` writes.",
+    explanation: "A compiled-rules JSON file parses but does not have the shape `cfgvirt compile --json` writes; the message names the path of the bad value (`devices.0.overridden.3.pieces.1.masks.hwRead`).",
     example: { kind: "json", text: '{"templates": 3}' },
     fix: "Produce the file with `cfgvirt compile --json`.",
+  },
+  {
+    code: "J003",
+    title: "compiled JSON where rule files are needed",
+    explanation: "Compiled rules attach as they are, but they carry no syntax trees: the reference interpreter (`fuzz`, `replay --check`) and `docs` read the rule files themselves.",
+    example: { kind: "command", text: "cfgvirt compile --json > all.json && cfgvirt fuzz --device dump.lspci --rules all.json" },
+    fix: "Give the .rules files (or a directory of them) instead of the compiled JSON.",
+  },
+  {
+    code: "J004",
+    title: "compiled JSON mixed with other rules",
+    explanation: "A compiled-rules JSON file is the whole rule set (the standard library included, unless compiled with --no-std), so it stands alone.",
+    example: { kind: "command", text: "cfgvirt view --device dump.lspci --rules all.json --rules extra.rules" },
+    fix: "Compile every rule file into one JSON (`cfgvirt compile --json a.rules b.rules > all.json`), or give the .rules files.",
   },
   {
     code: "S001",

@@ -2,12 +2,12 @@
 // not apply, the statements a more specific device file silently drops, the
 // capabilities no rule knows (hidden), and BAR sizes nobody gave (guessed).
 import { resolve } from "node:path";
+import { deviceFileFacts } from "../compile/compiled-json.js";
 import { matchDevice } from "../compile/apply/match.js";
 import type { CompiledRules } from "../compile/pipeline.js";
 import { type Diagnostic, warning } from "../diag/diagnostic.js";
 import { lspciCapabilityName } from "../host/capability-names.js";
 import type { HostDevice } from "../host/host.js";
-import type * as A from "../syntax/ast.js";
 import { identityOf } from "./attach.js";
 import type { DeviceTables } from "./tables.js";
 
@@ -41,21 +41,20 @@ export function deviceWarnings(input: DeviceWarningInput): Diagnostic[] {
   const chosen = tables.policy;
   // Diagnostics name files relative to the working directory; resolve both sides.
   const userFiles = new Set(input.userFiles.map((p) => resolve(p)));
-  const isUserFile = (d: A.Device) => userFiles.has(resolve(d.span.source.path));
-
+  // What the syntax would say of each device file (compiled rules loaded from JSON carry it).
   compiled.devices.forEach((policy, i) => {
-    const device = compiled.ruleSet.devices[i];
+    const device = deviceFileFacts(compiled, i);
     const matches = matchDevice([policy], id) !== undefined;
     if (!matches) {
-      if (isUserFile(device)) {
-        ds.push(warning("W001", `device "${device.name}" matches no device here: this device is ${idText}`, device.span,
+      if (device.standard !== undefined ? !device.standard : userFiles.has(resolve(device.span.source.path))) {
+        ds.push(warning("W001", `device "${policy.name}" matches no device here: this device is ${idText}`, device.span,
           "check the `match` line against `lspci -nn`; the file's statements do not apply"));
       }
       return;
     }
-    if (policy === chosen || device.stmts.length === 0) return;
-    const kinds = [...new Set(device.stmts.map((s) => s.kind === "passBytes" ? "pass" : s.kind))].join(", ");
-    ds.push(warning("W003", `device "${device.name}" also matches this device, but the more specific "${chosen.name}" applies: its statements (${kinds}) are dropped`, device.span,
+    if (policy === chosen || device.statementKinds.length === 0) return;
+    const kinds = device.statementKinds.join(", ");
+    ds.push(warning("W003", `device "${policy.name}" also matches this device, but the more specific "${chosen.name}" applies: its statements (${kinds}) are dropped`, device.span,
       `only one device file applies (${chosen.source.path}:${chosen.source.line}); repeat in "${chosen.name}" what it should keep`));
   });
 

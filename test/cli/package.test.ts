@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { commands } from "../../src/cli/main.js";
 import { packageRoot } from "../../src/paths.js";
@@ -58,14 +59,16 @@ describe("the packed tarball", () => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         const p = join(dir, e.name);
         if (e.isDirectory()) walk(p);
-        else if (p.endsWith(".js")) for (const m of readFileSync(p, "utf8").matchAll(/^\s*(?:import|export)\b[^"\n]*from "([^".][^"]*)"|import\("([^".][^"]*)"\)/gm)) {
-          const spec = m[1] ?? m[2];
+        else if (p.endsWith(".js")) for (const m of readFileSync(p, "utf8").matchAll(/^\s*(?:import|export)\b[^"\n]*from "([^".][^"]*)"|import\("([^".][^"]*)"\)|\brequire\w*\("([^".][^"]*)"\)/gm)) {
+          // Packages required on first use (createRequire) count as imports too.
+          const spec = m[1] ?? m[2] ?? m[3];
           if (!spec.startsWith("node:")) imported.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
         }
       }
     };
     walk(join(prefix, "lib", "node_modules", "cfgvirt", "dist", "src"));
     expect(imported).toContain("ohm-js");
+    expect(imported).toContain("zod");
     expect(imported).toContain("fast-check");
     for (const name of imported) expect(Object.keys(pkg.dependencies), name).toContain(name);
   });
@@ -96,6 +99,32 @@ describe("the installed package, run from an unrelated directory", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^00: 86 80 d3 10/m);
     if (haveLspci) expect(decode(r.out).capabilities.map((c) => c.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^MSI-X/)]));
+  });
+
+  it("view of a dump starts from the precompiled standard library: ohm-js and zod never load (issue 13)", () => {
+    const dump = join(elsewhere, "nic.lspci");
+    writeFileSync(dump, cfgvirt("view").out);
+    // A module hook that lists every module the process loads.
+    const hooks = join(elsewhere, "hooks.mjs");
+    writeFileSync(hooks, `export async function load(url, context, next) { process.stderr.write("LOADED " + url + "\\n"); return next(url, context); }\n`);
+    const register = join(elsewhere, "register.mjs");
+    writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    const cli = join(prefix, "lib", "node_modules", "cfgvirt", "dist", "src", "cli.js");
+    // ES modules through the hook; CommonJS ones (required on first use) as NODE_DEBUG=module reports them.
+    const loaded = (...args: string[]) => {
+      const r = spawnSync(process.execPath, ["--import", register, cli, ...args], { cwd: elsewhere, encoding: "utf8", env: { ...process.env, NODE_DEBUG: "module" } });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stderr.split("\n").flatMap((l) => (l.startsWith("LOADED ") ? [l.slice(7)] : [...l.matchAll(/^MODULE \d+: load "([^"]+)"/g)].map((m) => m[1])));
+    };
+    const view = loaded("view", "--device", dump);
+    expect(view.some((u) => u.endsWith("/dist/src/open-device.js"))).toBe(true);
+    expect(view.filter((u) => /\/node_modules\/(ohm-js|zod|jsonc-parser|fast-check)\//.test(u))).toEqual([]);
+    // Compiled JSON from the user is validated: zod loads then, ohm-js still not.
+    const json = join(elsewhere, "all.json");
+    writeFileSync(json, cfgvirt("compile", "--json").out);
+    const fromJson = loaded("view", "--device", dump, "--rules", json);
+    expect(fromJson.some((u) => u.includes("/node_modules/zod/"))).toBe(true);
+    expect(fromJson.filter((u) => u.includes("/node_modules/ohm-js/"))).toEqual([]);
   });
 
   it("compile, explain, export, replay, diff, docs and fuzz work", () => {

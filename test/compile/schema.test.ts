@@ -2,7 +2,7 @@
 // loading it back validates it with positioned errors.
 import { describe, expect, it } from "vitest";
 import { compileRules } from "../../src/compile/pipeline.js";
-import { compiledJsonSchema, loadTemplatesJson, templatesToJson } from "../../src/compile/schema.js";
+import { compiledSchemas, loadTemplatesJson, templatesToJson } from "../../src/compile/schema.js";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
 import { cli } from "../helpers/cli.js";
 
@@ -11,7 +11,7 @@ describe("compiled templates as JSON", () => {
     const r = await cli("compile", "--json");
     expect(r.code).toBe(0);
     const data = JSON.parse(r.out);
-    expect(compiledJsonSchema.safeParse(data).success).toBe(true);
+    expect(compiledSchemas().compiledJsonSchema.safeParse(data).success).toBe(true);
     const loaded = loadTemplatesJson("t.json", r.out);
     expect(loaded).toEqual(templatesToJson(compileRules().templates).templates);
     expect(loaded.map((t) => t.name)).toEqual(expect.arrayContaining(["type0", "pm", "msi", "msix"]));
@@ -19,7 +19,7 @@ describe("compiled templates as JSON", () => {
 
   it("rejects malformed JSON with a position", () => {
     try {
-      loadTemplatesJson("bad.json", '{"format": "cfgvirt-templates/1",\n "templates": [}');
+      loadTemplatesJson("bad.json", '{"format": "cfgvirt-compiled/1",\n "templates": [}');
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(CfgvirtError);

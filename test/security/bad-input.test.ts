@@ -249,7 +249,8 @@ describe("10.19 deep nesting, prototype names, errno, encodings, sizes, class ma
   });
 
   it("10.19 JSON templates with a guard index past the guards, or an unknown hook, are refused", () => {
-    const json = templatesToJson(compileRules([], {}).templates);
+    type Editable = { templates: { name: string; guards: unknown[]; pieces: { guard: number; hooks: { hook: string }[] }[] }[] };
+    const json = JSON.parse(JSON.stringify(templatesToJson(compileRules([], {}).templates))) as Editable;
     const msi = json.templates.find((t) => t.name === "msi")!;
     const badGuard = structuredClone(json);
     badGuard.templates.find((t) => t.name === "msi")!.pieces[0].guard = msi.guards.length + 3;
