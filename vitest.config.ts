@@ -33,7 +33,7 @@ export default defineConfig({
     testTimeout: 30_000,
     projects: [
       { extends: true, test: { name: "shared", include: ["test/**/*.test.ts"], exclude: ownGraph, isolate: false } },
-      ...(ownGraph.length > 0 ? [{ extends: true, test: { name: "isolated", include: ownGraph, isolate: true } }] : []),
+      ...(ownGraph.length > 0 ? [{ extends: true as const, test: { name: "isolated", include: ownGraph, isolate: true } }] : []),
     ],
   },
 });
