@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { commands } from "../../src/cli/main.js";
 import { packageRoot } from "../../src/paths.js";
 import { decode, haveLspci } from "../helpers/lspci.js";
+import { npmPack } from "../helpers/pack.js";
 
 const work = mkdtempSync(join(tmpdir(), "cfgvirt-pkg-"));
 const prefix = join(work, "prefix");
@@ -19,10 +20,7 @@ let files: string[] = [];
 let installError = "";
 
 beforeAll(() => {
-  const packed = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: packageRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })) as {
-    filename: string;
-    files: { path: string }[];
-  }[];
+  const packed = npmPack(work);
   tarball = join(work, packed[0].filename);
   files = packed[0].files.map((f) => f.path);
   const r = spawnSync("npm", ["install", "-g", "--prefix", prefix, "--no-audit", "--no-fund", tarball], { cwd: elsewhere, encoding: "utf8" });

@@ -7,7 +7,7 @@ import { CfgvirtError, error, type Diagnostic, type Span } from "../../diag/diag
 import { readTextInput } from "../../io/input.js";
 import { rulesDir } from "../../paths.js";
 import type * as A from "../../syntax/ast.js";
-import { parseRules } from "../../syntax/parse.js";
+import { type ParseResult, parseRules } from "../../syntax/parse.js";
 import { registerBlocks, withBlocks } from "./blocks.js";
 
 export interface RuleSet {
@@ -81,6 +81,25 @@ export function isPipe(path: string): boolean {
   }
 }
 
+/**
+ * Parsing is most of a compile, and the standard library's files parse the same
+ * every time: a process that compiles the library with other files more than
+ * once (the language server, fuzzed device files, the tests) parses each of them
+ * once. The result depends only on the name shown in diagnostics and the text,
+ * both checked; only files of the standard library are kept, so the memo stays
+ * as small as the library. The syntax trees are never modified after parsing.
+ */
+const parsedStandard = new Map<string, { name: string; text: string; parsed: ParseResult }>();
+let standardDir: string | undefined;
+function parseFile(name: string, full: string, text: string): ParseResult {
+  if (!within((standardDir ??= realOrResolved(rulesDir)), full)) return parseRules(name, text);
+  const hit = parsedStandard.get(full);
+  if (hit && hit.name === name && hit.text === text) return hit.parsed;
+  const parsed = parseRules(name, text);
+  parsedStandard.set(full, { name, text, parsed });
+  return parsed;
+}
+
 /** Parse files and, transitively, what they include. Each file is read once. */
 export function loadRuleSet(paths: readonly string[], sources: ReadonlyMap<string, string> = new Map()): { ruleSet: RuleSet; diagnostics: Diagnostic[] } {
   const ds: Diagnostic[] = [];
@@ -98,7 +117,7 @@ export function loadRuleSet(paths: readonly string[], sources: ReadonlyMap<strin
       ds.push(...e.diagnostics);
       return;
     }
-    const parsed = parseRules(sources.has(path) ? path : displayPath(full), text);
+    const parsed = sources.has(path) ? parseRules(path, text) : parseFile(displayPath(full), full, text);
     if (!parsed.ok) {
       ds.push(...parsed.diagnostics);
       return;

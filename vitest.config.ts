@@ -1,0 +1,39 @@
+// Test files share one module graph per worker (`isolate: false`): the
+// compiler, ohm's grammar and the standard library are then imported and
+// compiled once per worker instead of once per file, which was most of the
+// suite's CPU time. A file that replaces a module (`vi.mock`) would replace it
+// for the files after it, so such files, found by reading them, keep their own
+// graph. Spies, stubbed globals and environment variables are undone after
+// every test.
+//
+// At least two workers: vitest's default (cores - 1) is one on a 2-core machine,
+// and much of the suite waits on other processes (npm, the packaged CLI, QEMU,
+// Chromium) while the other worker can run. Forks, not threads: a test file may
+// set process.env for the time of a test.
+import { readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const testFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith(".test.ts") ? [join(dir, e.name)] : []));
+const root = dirname(fileURLToPath(import.meta.url));
+const ownGraph = testFiles(join(root, "test")).map((f) => relative(root, f)).filter((f) => /\bvi\.(mock|doMock|unmock|resetModules)\(/.test(readFileSync(join(root, f), "utf8")));
+
+export default defineConfig({
+  test: {
+    pool: "forks",
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    restoreMocks: true,
+    unstubEnvs: true,
+    unstubGlobals: true,
+    // A machine shared with other work slows a test's wall time several-fold; a
+    // test that needs longer says so itself. Nothing here times behaviour.
+    testTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: "shared", include: ["test/**/*.test.ts"], exclude: ownGraph, isolate: false } },
+      ...(ownGraph.length > 0 ? [{ extends: true as const, test: { name: "isolated", include: ownGraph, isolate: true } }] : []),
+    ],
+  },
+});
