@@ -30,7 +30,7 @@ const access = fc.record({
 it("devices in one pool behave as devices with their own state, and do not disturb each other", () => {
   fc.assert(
     fc.property(fc.array(access, { maxLength: 200 }), (accesses) => {
-      const states = new DeviceStates(3);
+      const states = new DeviceStates(tables, 3);
       const pooled = [make(states), make(states), make(states)];
       const alone = [make(), make(), make()];
       for (const a of accesses) {
@@ -51,7 +51,7 @@ it("devices in one pool behave as devices with their own state, and do not distu
 });
 
 it("a pooled device's shadow is its slice of the pool; reset restores only that slice", () => {
-  const states = new DeviceStates(2);
+  const states = new DeviceStates(tables, 2);
   const a = make(states).device;
   const b = make(states).device;
   expect(a.shadow.length).toBe(1024);
@@ -66,7 +66,7 @@ it("a pooled device's shadow is its slice of the pool; reset restores only that 
 });
 
 it("a full pool is a typed error", () => {
-  const states = new DeviceStates(1);
+  const states = new DeviceStates(tables, 1);
   make(states);
   expect(() => make(states)).toThrow(CfgvirtError);
   try {
