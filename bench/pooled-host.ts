@@ -29,11 +29,11 @@ export class HostPool implements HostFunctions {
     for (let k = 0; k < count; k++) this.words.set(first, k * CONFIG_DWORDS);
   }
 
-  read32(fn: number, index: number): number {
+  functionRead32(fn: number, index: number): number {
     return this.words[(fn << 10) + index];
   }
 
-  write(fn: number, offset: number, size: 1 | 2 | 4, value: number): void {
+  functionWrite(fn: number, offset: number, size: 1 | 2 | 4, value: number): void {
     if (offset >= this.size) return;
     const d = offset >> 2;
     const shift = (offset & 3) * 8;
@@ -59,10 +59,10 @@ export class PooledHost implements HostDevice {
   }
 
   read32(index: number): number {
-    return this.pool.read32(this.fn, index);
+    return this.pool.functionRead32(this.fn, index);
   }
 
   write(offset: number, size: 1 | 2 | 4, value: number): void {
-    this.pool.write(this.fn, offset, size, value);
+    this.pool.functionWrite(this.fn, offset, size, value);
   }
 }

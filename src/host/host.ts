@@ -17,9 +17,9 @@ export interface HostDevice {
  */
 export interface HostFunctions {
   /** HostDevice.read32 of function `fn`. */
-  read32(fn: number, index: number): number;
+  functionRead32(fn: number, index: number): number;
   /** HostDevice.write of function `fn`. */
-  write(fn: number, offset: number, size: 1 | 2 | 4, value: number): void;
+  functionWrite(fn: number, offset: number, size: 1 | 2 | 4, value: number): void;
 }
 
 /** How the simulated hardware treats writes, per bit of each dword. */

@@ -42,10 +42,17 @@ export type HookHandler = (device: VirtualDevice, hook: HookName, dword: number,
  */
 export class DeviceStates {
   readonly shadow: Uint32Array;
-  private readonly denyLogged: Uint8Array;
+  /** One bit per dword of every function: its default-deny line was logged (a bit, not a byte: 1.25 MB for 10,000 VFs, not 10). */
+  private readonly denyLogged: Uint32Array;
   private readonly hot: Uint32Array;
-  /** The per-function objects, for what is not the hot path (hooks, logs, the platform). */
+  /** The per-function objects, for what is not the hot path (logs, the platform), and what hooks are given. */
   private readonly devices: VirtualDevice[] = [];
+  /**
+   * Each function's hook handler, beside `devices` rather than on the device
+   * object: calling it loads no device object (over 10,000 VFs each such load
+   * is a cache miss; the handler loads what it uses).
+   */
+  private readonly hooks: HookHandler[] = [];
   private readonly hosts: HostFunctions;
   private readonly hostList: HostList | undefined;
 
@@ -59,7 +66,7 @@ export class DeviceStates {
     hosts?: HostFunctions,
   ) {
     this.shadow = new Uint32Array(capacity * CONFIG_DWORDS);
-    this.denyLogged = new Uint8Array(capacity * CONFIG_DWORDS);
+    this.denyLogged = new Uint32Array(capacity * (CONFIG_DWORDS / 32));
     this.hot = tables.hot;
     if (hosts) {
       this.hosts = hosts;
@@ -72,38 +79,28 @@ export class DeviceStates {
   }
 
   /** Called by VirtualDevice's constructor: the new device's function number. */
-  add(device: VirtualDevice, host: HostDevice): number {
+  add(device: VirtualDevice, host: HostDevice, onHook: HookHandler): number {
     if (this.devices.length >= this.capacity) throw new CfgvirtError([error("A003", `device state pool is full (${this.capacity} devices)`, undefined, "create the DeviceStates with a larger capacity")]);
     if (device.tables !== this.tables) throw new CfgvirtError([error("A003", "a device joins a DeviceStates pool with other tables than the pool's", undefined, "create one DeviceStates per set of attached tables")]);
     this.hostList?.hosts.push(host);
+    this.hooks.push(onHook);
     return this.devices.push(device) - 1;
   }
 
-  /** The guest reads `size` bytes at `offset` of function `fn` (a number `add` returned). */
   // The common case (size 1, 2 or 4 within one dword) is tested with a table
   // lookup rather than a chain of comparisons: sizes in a trace are random, and
-  // a mispredicted branch costs more than the load.
+  // a mispredicted branch costs more than the load. It is served in read and
+  // write themselves, not in a helper: V8 inlines a bounded amount of code into
+  // a caller, and each level of calls spends some of it.
+  //
+  // Offsets into `hot` are HOT's word positions (attach.ts), written as
+  // literals so that V8 sees constant indexes: 0 hwRead, 1 virtRead,
+  // 2 virtWrite, 3 virtW1C, 4 hwWrite, 5 preserve, 6 hookBits, 7 denied.
+
+  /** The guest reads `size` bytes at `offset` of function `fn` (a number `add` returned). */
   read(fn: number, offset: number, size: number): number {
     const mask = SIZE_MASK[size & 7];
-    if (mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4) {
-      return this.readInDword(fn, offset, mask);
-    }
-    return this.readSplit(fn, offset, size);
-  }
-
-  write(fn: number, offset: number, size: number, value: number): void {
-    const mask = SIZE_MASK[size & 7];
-    if (mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4) {
-      this.writeInDword(fn, offset, size, mask, value);
-      return;
-    }
-    this.writeSplit(fn, offset, size, value);
-  }
-
-  // Offsets below are HOT's word positions (attach.ts), written as literals so
-  // that V8 sees constant indexes: 0 hwRead, 1 virtRead, 2 virtWrite,
-  // 3 virtW1C, 4 hwWrite, 5 preserve, 6 hookBits, 7 denied.
-  private readInDword(fn: number, offset: number, mask: number): number {
+    if (!(mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4)) return this.readSplit(fn, offset, size);
     const d = offset >>> 2;
     const h = this.hot;
     const i = d << 3;
@@ -113,14 +110,20 @@ export class DeviceStates {
     // each host read costs a sysfs or VFIO access on real hardware.
     const hr = h[i] & (mask << shift);
     if (hr !== 0) {
-      const hw = this.hosts.read32(fn, d);
+      const hw = this.hosts.functionRead32(fn, d);
       if (hw === 0xffffffff) this.devices[fn].noteAllOnes();
       v |= hw & hr;
     }
     return ((v >>> shift) & mask) >>> 0;
   }
 
-  private writeInDword(fn: number, offset: number, size: number, mask: number, value: number): void {
+  /** The guest writes `size` bytes of `value` at `offset` of function `fn`. */
+  write(fn: number, offset: number, size: number, value: number): void {
+    const mask = SIZE_MASK[size & 7];
+    if (!(mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4)) {
+      this.writeSplit(fn, offset, size, value);
+      return;
+    }
     const d = offset >>> 2;
     const h = this.hot;
     const i = d << 3;
@@ -138,8 +141,8 @@ export class DeviceStates {
     const pass = h[i + 4] & enable;
     if (pass !== 0) this.writeHardware(fn, d, v, enable, pass, offset, size, mask);
     const trapped = h[i + 6];
-    if ((trapped & enable) !== 0) this.devices[fn].runHook(d, enable, trapped);
-    if ((h[i + 7] & enable) !== 0 && this.denyLogged[at] === 0) this.noteDenied(fn, at);
+    if ((trapped & enable) !== 0) this.hooks[fn](this.devices[fn], HOOK_NAMES[this.tables.hook[d] - 1], d, enable, trapped);
+    if ((h[i + 7] & enable) !== 0 && (this.denyLogged[at >>> 5] & (1 << (at & 31))) === 0) this.noteDenied(fn, at);
   }
 
   /**
@@ -150,18 +153,18 @@ export class DeviceStates {
   private writeHardware(fn: number, d: number, v: number, enable: number, pass: number, offset: number, size: number, mask: number): void {
     const keep = this.hot[(d << 3) + 5] & enable;
     let out = v & pass;
-    if (keep !== 0) out |= this.hosts.read32(fn, d) & keep;
+    if (keep !== 0) out |= this.hosts.functionRead32(fn, d) & keep;
     // Bit 0 of each byte of `lanes` says whether that byte holds a passed bit.
     let lanes = pass | (pass >>> 4);
     lanes |= lanes >>> 2;
     lanes |= lanes >>> 1;
     lanes &= 0x01010101;
     if (lanes === (enable & 0x01010101)) {
-      this.hosts.write(fn, offset, size as 1 | 2 | 4, ((out >>> ((offset & 3) << 3)) & mask) >>> 0);
+      this.hosts.functionWrite(fn, offset, size as 1 | 2 | 4, ((out >>> ((offset & 3) << 3)) & mask) >>> 0);
       return;
     }
     for (let i = 0; i < 4; i++) {
-      if ((lanes >>> (i << 3)) & 1) this.hosts.write(fn, d * 4 + i, 1, (out >>> (i << 3)) & 0xff);
+      if ((lanes >>> (i << 3)) & 1) this.hosts.functionWrite(fn, d * 4 + i, 1, (out >>> (i << 3)) & 0xff);
     }
   }
 
@@ -171,7 +174,7 @@ export class DeviceStates {
     if (!Number.isInteger(offset) || offset < 0 || offset > 4095) return ones;
     let v = 0;
     for (let i = size - 1; i >= 0; i--) {
-      const b = offset + i < 4096 ? this.readInDword(fn, offset + i, 0xff) : 0xff;
+      const b = offset + i < 4096 ? this.read(fn, offset + i, 1) : 0xff;
       v = (v << 8) | b;
     }
     return v >>> 0;
@@ -180,34 +183,39 @@ export class DeviceStates {
   private writeSplit(fn: number, offset: number, size: number, value: number): void {
     if (!(size === 1 || size === 2 || size === 4)) return;
     if (!Number.isInteger(offset) || offset < 0 || offset > 4095) return;
-    for (let i = 0; i < size && offset + i < 4096; i++) this.writeInDword(fn, offset + i, 1, 0xff, (value >>> (i << 3)) & 0xff);
+    for (let i = 0; i < size && offset + i < 4096; i++) this.write(fn, offset + i, 1, (value >>> (i << 3)) & 0xff);
   }
 
   private noteDenied(fn: number, at: number): void {
-    this.denyLogged[at] = 1;
+    this.denyLogged[at >>> 5] |= 1 << (at & 31);
     const d = at - (fn << FN_SHIFT);
     this.devices[fn].log.emit(`write to 0x${(d * 4).toString(16).padStart(3, "0")} touches bytes no rule covers; dropped (default deny)`);
   }
 }
 
-/** The hot path's view of a device's own host (a pool of one): one object less to load than HostList. */
+/** The hot path's view of a device's own host (a pool of one) that is not its own HostFunctions. */
 class OneHost implements HostFunctions {
   constructor(private readonly host: HostDevice) {}
-  read32(_fn: number, index: number): number {
+  functionRead32(_fn: number, index: number): number {
     return this.host.read32(index);
   }
-  write(_fn: number, offset: number, size: 1 | 2 | 4, value: number): void {
+  functionWrite(_fn: number, offset: number, size: 1 | 2 | 4, value: number): void {
     this.host.write(offset, size, value);
   }
+}
+
+/** A host that serves the hot path itself (a simulated device), one object less to load than OneHost. */
+function isHostFunctions(host: HostDevice): host is HostDevice & HostFunctions {
+  return typeof (host as Partial<HostFunctions>).functionRead32 === "function" && typeof (host as Partial<HostFunctions>).functionWrite === "function";
 }
 
 /** The hot path's view of hosts that each VirtualDevice brought (the default). */
 class HostList implements HostFunctions {
   readonly hosts: HostDevice[] = [];
-  read32(fn: number, index: number): number {
+  functionRead32(fn: number, index: number): number {
     return this.hosts[fn].read32(index);
   }
-  write(fn: number, offset: number, size: 1 | 2 | 4, value: number): void {
+  functionWrite(fn: number, offset: number, size: 1 | 2 | 4, value: number): void {
     this.hosts[fn].write(offset, size, value);
   }
 }
@@ -228,11 +236,11 @@ export class VirtualDevice {
     readonly tables: DeviceTables,
     readonly host: HostDevice,
     readonly log: DeviceLog = new DeviceLog(() => {}),
-    private readonly onHook: HookHandler = () => {},
+    onHook: HookHandler = () => {},
     states?: DeviceStates,
   ) {
-    this.states = states ?? new DeviceStates(tables, 1, new OneHost(host));
-    this.fn = this.states.add(this, host);
+    this.states = states ?? new DeviceStates(tables, 1, isHostFunctions(host) ? host : new OneHost(host));
+    this.fn = this.states.add(this, host, onHook);
     this.shadow = this.states.shadow.subarray(this.fn * CONFIG_DWORDS, (this.fn + 1) * CONFIG_DWORDS);
     this.shadow.set(tables.initialShadow);
     if (tables.policy.permissive) this.log.once("permissive", `device "${tables.policy.name}" is permissive: uncovered bytes pass through`);
@@ -244,11 +252,6 @@ export class VirtualDevice {
 
   write(offset: number, size: number, value: number): void {
     this.states.write(this.fn, offset, size, value);
-  }
-
-  /** @internal The hot path: a write covered trapped bits of dword `d`. */
-  runHook(d: number, written: number, trapped: number): void {
-    this.onHook(this, HOOK_NAMES[this.tables.hook[d] - 1], d, written, trapped);
   }
 
   /** @internal The hot path read all-ones from the host: a register may legitimately read all-ones; a Vendor ID of 0xffff means the device is gone. */
