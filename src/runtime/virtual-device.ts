@@ -81,7 +81,7 @@ export class DeviceStates {
   /** Called by VirtualDevice's constructor: the new device's function number. */
   add(device: VirtualDevice, host: HostDevice, onHook: HookHandler): number {
     if (this.devices.length >= this.capacity) throw new CfgvirtError([error("A003", `device state pool is full (${this.capacity} devices)`, undefined, "create the DeviceStates with a larger capacity")]);
-    if (device.tables !== this.tables) throw new CfgvirtError([error("A003", "a device joins a DeviceStates pool with other tables than the pool's", undefined, "create one DeviceStates per set of attached tables")]);
+    if (device.tables !== this.tables) throw new CfgvirtError([error("A004", "a device joins a DeviceStates pool with other tables than the pool's", undefined, "create one DeviceStates per set of attached tables")]);
     this.hostList?.hosts.push(host);
     this.hooks.push(onHook);
     return this.devices.push(device) - 1;

@@ -148,4 +148,9 @@ it("a device joins only a pool of its own tables", () => {
   const other = openDevice(DEFAULT_EXAMPLE).tables; // attached again: equal tables, another object
   const states = new DeviceStates(other, 2);
   expect(() => make(states)).toThrow(CfgvirtError);
+  try {
+    make(states);
+  } catch (e) {
+    expect((e as CfgvirtError).code).toBe("A004");
+  }
 });
