@@ -16,7 +16,7 @@ import { runCampaign } from "../src/fuzz/campaign.js";
 import { CountingHost } from "../src/fuzz/counting-host.js";
 import { type DevicePair, openPair } from "../src/fuzz/harness.js";
 import { socketBench, socketBenchLine } from "./socket.js";
-import { BENCH_DEVICE, freshTableDevice, manyTableDevices, newHost, makeTrace, median, registerDwords, runMany, runReference, runTable, spread, spreadOf, TRACE, type Trace } from "./trace.js";
+import { BENCH_DEVICE, freshTableDevice, manyTableDevices, newHost, makeTrace, median, registerDwords, runDevices, runMany, runReference, runTable, scatteredTableDevices, spread, spreadOf, TRACE, type Trace } from "./trace.js";
 
 const ROUNDS = 11;
 /** The table runtime is ~50x faster: it runs the whole trace this many times per round, so both rounds last tens of ms. */
@@ -68,15 +68,15 @@ function hostOps(pair: DevicePair, trace: Trace) {
 
 /** The trace spread over MANY devices: state in shared flat arrays, and (for comparison) scattered per device; interleaved rounds. */
 function manyDevices(pair: DevicePair, trace: Trace): { flat: number[]; scattered: number[] } {
-  const flat = manyTableDevices(pair, MANY);
-  const scattered = manyTableDevices(pair, MANY, true);
+  const flat = manyTableDevices(pair, MANY).states;
+  const scattered = scatteredTableDevices(pair, MANY);
   const which = spread(MANY);
   runMany(flat, which, trace, TRACE * 2);
-  runMany(scattered, which, trace, TRACE * 2);
+  runDevices(scattered, which, trace, TRACE * 2);
   const rates = { flat: [] as number[], scattered: [] as number[] };
   for (let round = 0; round < 5; round++) {
     rates.flat.push((TRACE * 4) / timed(() => runMany(flat, which, trace, TRACE * 4)));
-    rates.scattered.push((TRACE * 4) / timed(() => runMany(scattered, which, trace, TRACE * 4)));
+    rates.scattered.push((TRACE * 4) / timed(() => runDevices(scattered, which, trace, TRACE * 4)));
   }
   return rates;
 }
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   console.log(`reference interpreter: ${mmm(vs.reference, M)} accesses/s`);
   console.log(`ratio:                 ${mmm(vs.ratio, (n) => n.toFixed(1) + "x")}`);
   console.log(`host operations:       ${ops.perAccess.toFixed(3)} per guest access (${ops.reads.toFixed(3)} reads, ${ops.writes.toFixed(3)} writes)`);
-  console.log(`${MANY} devices:         ${mmm(many.flat, M)} accesses/s (${(median(vs.table) / median(many.flat)).toFixed(1)}x slower than one; state in shared flat arrays)`);
+  console.log(`${MANY} devices:         ${mmm(many.flat, M)} accesses/s (${(median(vs.table) / median(many.flat)).toFixed(1)}x slower than one; one pool, by function number)`);
   console.log(`  scattered state:     ${mmm(many.scattered, M)} accesses/s (each device its own arrays and host object)`);
   console.log(`cold start (view):     ${mmm(cold, ms)}`);
   console.log(`stdlib compile:        ${mmm(compile, ms)} (fresh process, module loading excluded)`);

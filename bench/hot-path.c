@@ -4,8 +4,11 @@
  * src/runtime/hooks.ts) in C, on the same tables and trace, exported by
  * bench-c.ts. The same reads must give the same checksum.
  *
- * usage: hot-path DATA ROUNDS REPEAT DEVICES
- * prints one JSON line: {"accessesPerSec":[per round...],"checksum":N}
+ * usage: hot-path DATA DEVICES
+ * then, per line on stdin, "one N" or "many N": run N accesses of the trace on
+ * one device or spread over DEVICES, and print "SUM SECONDS CPU_SECONDS" (SUM
+ * the reads' checksum; wall time, then this process's CPU time). Both configurations keep their state between commands, as the JS
+ * side does, so that bench-c.ts can interleave JS and C round by round.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,11 +29,14 @@ static uint8_t vpd[65536];
 static uint32_t vpd_len;
 static uint32_t trace_len;
 static uint8_t *kind, *size;
-static uint16_t *offset, *which;
+static uint16_t *offset;
 static uint32_t *value;
 
-/* Per-device state in flat arrays: device i's dwords at [i * DWORDS]. */
-static uint32_t *shadow_all, *host_all;
+/* Per-device state in flat arrays: device i's dwords at [i * DWORDS]; access j goes to device which[j]. */
+struct config {
+  uint32_t *shadow_all, *host_all;
+  uint16_t *which;
+};
 
 static const uint32_t SIZE_MASK[8] = {0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0};
 
@@ -48,9 +54,12 @@ static void host_write(uint32_t *host, uint32_t off, uint32_t sz, uint32_t v) {
 static uint32_t read_in_dword(uint32_t *shadow, uint32_t *host, uint32_t off, uint32_t mask) {
   uint32_t d = off >> 2;
   const uint32_t *h = &hot[d * STRIDE];
+  uint32_t shift = (off & 3) * 8;
   uint32_t v = shadow[d] & h[1];
-  if (h[0]) v |= host[d] & h[0];
-  return (v >> ((off & 3) * 8)) & mask;
+  /* As the JS: the host is read only when the bytes asked for hold a passed-through bit. */
+  uint32_t hr = h[0] & (mask << shift);
+  if (hr) v |= host[d] & hr;
+  return (v >> shift) & mask;
 }
 
 static void run_hook(uint32_t *shadow, uint32_t d, uint32_t written, uint32_t trapped) {
@@ -119,13 +128,13 @@ static void device_write(uint32_t *shadow, uint32_t *host, uint32_t off, uint32_
   for (uint32_t i = 0; i < sz && off + i < 4096; i++) write_in_dword(shadow, host, off + i, 1, 0xff, (value >> (i * 8)) & 0xff);
 }
 
-static int32_t run(uint64_t n) {
+static int32_t run(const struct config *c, uint64_t n) {
   int32_t sum = 0;
   uint32_t m = trace_len - 1;
   for (uint64_t i = 0; i < n; i++) {
     uint32_t j = (uint32_t)i & m;
-    uint32_t *shadow = shadow_all + (size_t)which[j] * DWORDS;
-    uint32_t *host = host_all + (size_t)which[j] * DWORDS;
+    uint32_t *shadow = c->shadow_all + (size_t)c->which[j] * DWORDS;
+    uint32_t *host = c->host_all + (size_t)c->which[j] * DWORDS;
     if (kind[j] == 0) sum = (int32_t)((uint32_t)sum + device_read(shadow, host, offset[j], size[j]));
     else device_write(shadow, host, offset[j], size[j], value[j]);
   }
@@ -141,20 +150,34 @@ static void *read_exact(FILE *f, size_t bytes) {
   return p;
 }
 
-static double now(void) {
+static double clock_of(clockid_t which) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(which, &t);
   return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+static struct config make_config(int devices, uint16_t *which) {
+  struct config c = {malloc((size_t)devices * sizeof initial_shadow), malloc((size_t)devices * sizeof initial_host), which};
+  if (!c.shadow_all || !c.host_all) {
+    fprintf(stderr, "hot-path: out of memory\n");
+    exit(2);
+  }
+  for (int i = 0; i < devices; i++) {
+    memcpy(c.shadow_all + (size_t)i * DWORDS, initial_shadow, sizeof initial_shadow);
+    memcpy(c.host_all + (size_t)i * DWORDS, initial_host, sizeof initial_host);
+  }
+  return c;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: hot-path DATA ROUNDS REPEAT DEVICES\n");
+  if (argc != 3) {
+    fprintf(stderr, "usage: hot-path DATA DEVICES\n");
     return 2;
   }
   FILE *f = fopen(argv[1], "rb");
   if (!f) return perror(argv[1]), 2;
-  int rounds = atoi(argv[2]), repeat = atoi(argv[3]), devices = atoi(argv[4]);
+  int devices = atoi(argv[2]);
+  if (devices < 1) devices = 1;
   uint32_t header[3];
   memcpy(header, read_exact(f, sizeof header), sizeof header);
   trace_len = header[0], host_size = header[1], vpd_len = header[2];
@@ -170,26 +193,19 @@ int main(int argc, char **argv) {
   size = read_exact(f, trace_len);
   offset = read_exact(f, trace_len * 2);
   value = read_exact(f, trace_len * 4);
-  which = read_exact(f, trace_len * 2);
+  uint16_t *which = read_exact(f, trace_len * 2);
   fclose(f);
-  if (devices <= 1) memset(which, 0, trace_len * 2);
-  if (devices < 1) devices = 1;
-  shadow_all = malloc((size_t)devices * sizeof initial_shadow);
-  host_all = malloc((size_t)devices * sizeof initial_host);
-  for (int i = 0; i < devices; i++) {
-    memcpy(shadow_all + (size_t)i * DWORDS, initial_shadow, sizeof initial_shadow);
-    memcpy(host_all + (size_t)i * DWORDS, initial_host, sizeof initial_host);
+  uint16_t *zeros = calloc(trace_len, 2);
+  struct config one = make_config(1, zeros), many = make_config(devices, which);
+  char what[16];
+  unsigned long long n;
+  while (scanf("%15s %llu", what, &n) == 2) {
+    const struct config *c = strcmp(what, "many") == 0 ? &many : &one;
+    double t = clock_of(CLOCK_MONOTONIC), cpu = clock_of(CLOCK_PROCESS_CPUTIME_ID);
+    int32_t sum = run(c, n);
+    double cpu_seconds = clock_of(CLOCK_PROCESS_CPUTIME_ID) - cpu, seconds = clock_of(CLOCK_MONOTONIC) - t;
+    printf("%d %.9f %.9f\n", sum, seconds, cpu_seconds);
+    fflush(stdout);
   }
-  /* The first pass is the checksum pass, from the state after attach, as the JS side runs it. */
-  int32_t checksum = run(trace_len);
-  run((uint64_t)trace_len * repeat); /* warm-up */
-  printf("{\"checksum\":%d,\"accessesPerSec\":[", checksum);
-  for (int r = 0; r < rounds; r++) {
-    double t = now();
-    volatile int32_t s = run((uint64_t)trace_len * repeat);
-    (void)s;
-    printf("%s%.0f", r ? "," : "", (double)trace_len * repeat / (now() - t));
-  }
-  printf("]}\n");
   return 0;
 }

@@ -98,8 +98,25 @@ export function runReference(t: ReferenceDevice, trace: Trace, n: number): numbe
   return sum;
 }
 
-/** The same trace spread over many devices: access i goes to device `which[i]`. */
-export function runMany(devices: readonly VirtualDevice[], which: Uint16Array, trace: Trace, n: number): number {
+/**
+ * The same trace spread over many functions of one pool: access i goes to
+ * function `which[i]`, addressed by number as a PF's trap handler would (and
+ * as hot-path.c does).
+ */
+export function runMany(states: DeviceStates, which: Uint16Array, trace: Trace, n: number): number {
+  const { kind, offset, size, value } = trace;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const j = i & MASK;
+    const fn = which[j];
+    if (kind[j] === 0) sum = (sum + states.read(fn, offset[j], size[j])) | 0;
+    else states.write(fn, offset[j], size[j], value[j]);
+  }
+  return sum;
+}
+
+/** The same, through each function's VirtualDevice object (one more object per access to load first). */
+export function runDevices(devices: readonly VirtualDevice[], which: Uint16Array, trace: Trace, n: number): number {
   const { kind, offset, size, value } = trace;
   let sum = 0;
   for (let i = 0; i < n; i++) {
@@ -139,21 +156,25 @@ export function freshTableDevice(pair: DevicePair, host: HostDevice = newHost(pa
 }
 
 /**
- * `count` devices sharing one set of tables (identical VFs), their virtual
- * state in shared flat arrays and their simulated hosts in one flat array;
- * `scattered`: each device with its own arrays and host object (as before).
+ * `count` functions sharing one set of tables (identical VFs): their virtual
+ * state in one pool's flat arrays and their simulated hosts in one flat array,
+ * both reached by function number; each function's VirtualDevice too.
  */
-export function manyTableDevices(pair: DevicePair, count: number, scattered = false): VirtualDevice[] {
+export function manyTableDevices(pair: DevicePair, count: number): { states: DeviceStates; devices: VirtualDevice[] } {
   const t = pair.table.tables;
   const hooks = standardHooks({ vpd: pair.source.vpd });
   const log = new DeviceLog(() => {});
+  const hosts = new HostPool(count, pair.source.bytes, t.hardware, pair.table.host.size);
+  const states = new DeviceStates(t, count, hosts);
+  const devices: VirtualDevice[] = [];
+  for (let i = 0; i < count; i++) devices.push(new VirtualDevice(t, new PooledHost(hosts, i), log, hooks, states));
+  return { states, devices };
+}
+
+/** `count` devices each with its own state arrays and host object (as a naive hypervisor would keep them). */
+export function scatteredTableDevices(pair: DevicePair, count: number): VirtualDevice[] {
+  const hooks = standardHooks({ vpd: pair.source.vpd });
   const out: VirtualDevice[] = [];
-  if (scattered) {
-    for (let i = 0; i < count; i++) out.push(new VirtualDevice(t, newHost(pair), new DeviceLog(() => {}), hooks));
-    return out;
-  }
-  const hosts = new HostPool(count, pair.source.bytes, t.hardware);
-  const states = new DeviceStates(count);
-  for (let i = 0; i < count; i++) out.push(new VirtualDevice(t, new PooledHost(hosts, i, pair.table.host.size), log, hooks, states));
+  for (let i = 0; i < count; i++) out.push(new VirtualDevice(pair.table.tables, newHost(pair), new DeviceLog(() => {}), hooks));
   return out;
 }

@@ -252,6 +252,13 @@ export const ERROR_CODES: readonly ErrorCode[] = [
     fix: "Create the DeviceStates with a larger capacity.",
   },
   {
+    code: "A004",
+    title: "device pool of other tables",
+    explanation: "A DeviceStates pool serves devices that share one set of attached tables (identical VFs), so that the hot path reads one set of masks; a device attached with other tables cannot join it.",
+    example: { kind: "command", text: "(a library caller passing one DeviceStates to devices attached separately)" },
+    fix: "Create one DeviceStates per set of attached tables (attach identical devices once, or through a TableCache).",
+  },
+  {
     code: "A010",
     title: "physical function without SR-IOV",
     explanation: "A Virtual Function was asked for, but the dump given as its Physical Function has no SR-IOV extended capability.",

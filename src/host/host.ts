@@ -10,6 +10,18 @@ export interface HostDevice {
   write(offset: number, size: 1 | 2 | 4, value: number): void;
 }
 
+/**
+ * The hosts of many functions addressed by number, as a pool of identical
+ * SR-IOV VFs can be: the hot path reaches function `fn`'s host by arithmetic,
+ * without a per-function object to load first (see DeviceStates).
+ */
+export interface HostFunctions {
+  /** HostDevice.read32 of function `fn`. */
+  functionRead32(fn: number, index: number): number;
+  /** HostDevice.write of function `fn`. */
+  functionWrite(fn: number, offset: number, size: 1 | 2 | 4, value: number): void;
+}
+
 /** How the simulated hardware treats writes, per bit of each dword. */
 export interface HardwareBehaviour {
   /** Bits that take the written value (RW, RWS, and bytes no rule describes). */

@@ -39,6 +39,12 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
   // the dword the trapped field sits in (capabilities are dword-aligned).
   // The runtime calls a hook only when a write covers some of its trapped bits.
   return (device: VirtualDevice, hook: HookName, d: number, written: number, bits: number) => {
+    // BAR writes, the commonest trapped writes, need nothing of the device's
+    // state: notify before loading it (over many VFs each load is a cache miss).
+    if (hook === "bar" || hook === "rom") {
+      l.barWritten?.(device, d);
+      return;
+    }
     const s = device.shadow;
     switch (hook) {
       case "vpd_address": {
@@ -86,10 +92,6 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
       case "secondary_bus_reset":
         // Asserting the bit (a write that sets it) resets the bus below; holding or clearing it does nothing more.
         if ((written & bits & s[d]) !== 0) l.secondaryBusReset?.(device);
-        return;
-      case "bar":
-      case "rom":
-        l.barWritten?.(device, d);
         return;
     }
   };

@@ -9,9 +9,16 @@
 //   CPU splits a misaligned MMCFG access; bytes past 4095 read 0xff and drop writes.
 import { HOOK_NAMES, type HookName } from "../compile/vocabulary.js";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
-import { CONFIG_DWORDS, type HostDevice } from "../host/host.js";
+import { CONFIG_DWORDS, type HostDevice, type HostFunctions } from "../host/host.js";
 import type { DeviceTables } from "./attach.js";
 import { DeviceLog } from "./log.js";
+
+/**
+ * Function fn's dwords start at fn << FN_SHIFT (1024 dwords each). A literal
+ * here rather than CONFIG_DWORDS: V8 reads an imported binding through a cell
+ * and checks it on every access, a dependent load before the state's address.
+ */
+const FN_SHIFT = 10;
 
 /** Value mask by access size; 0 for sizes that are not 1, 2 or 4. */
 const SIZE_MASK = new Uint32Array([0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0]);
@@ -23,119 +30,119 @@ const SIZE_MASK = new Uint32Array([0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0]);
 export type HookHandler = (device: VirtualDevice, hook: HookName, dword: number, written: number, trapped: number) => void;
 
 /**
- * The per-device state of many devices (SR-IOV VFs) in shared flat arrays,
- * struct of arrays: device k's virtual dwords at [k * 1024, k * 1024 + 1024).
- * One allocation instead of two per device, and the hot path indexes an array
- * every device shares (its header stays in cache) rather than following each
- * device's own array: spread over 10,000 devices, see `npm run bench`.
+ * The trapped-access hot path for devices that share one set of tables (one
+ * device, or the identical VFs of a PF), their virtual state in shared flat
+ * arrays, struct of arrays: function `fn`'s dwords at [fn * 1024, fn * 1024 + 1024).
+ *
+ * Why a function number and not a per-device object: spread over 10,000 VFs,
+ * every object the hot path follows before it can load the state is one more
+ * dependent cache miss (device object, then its host object, then the words).
+ * Addressed by number, the state and host words are found by arithmetic and
+ * both misses overlap, as in C; `npm run bench:c` measures both ways.
  */
 export class DeviceStates {
   readonly shadow: Uint32Array;
-  readonly denyLogged: Uint8Array;
-  private used = 0;
-
-  constructor(readonly capacity: number) {
-    this.shadow = new Uint32Array(capacity * CONFIG_DWORDS);
-    this.denyLogged = new Uint8Array(capacity * CONFIG_DWORDS);
-  }
-
-  /** The base index of a fresh device's state. */
-  allocate(): number {
-    if (this.used >= this.capacity) throw new CfgvirtError([error("A003", `device state pool is full (${this.capacity} devices)`, undefined, "create the DeviceStates with a larger capacity")]);
-    return this.used++ * CONFIG_DWORDS;
-  }
-}
-
-export class VirtualDevice {
-  /** The guest's virtual copy of every emulated and hidden bit (a view of this device's slice of the state arrays). */
-  readonly shadow: Uint32Array;
+  /** One bit per dword of every function: its default-deny line was logged (a bit, not a byte: 1.25 MB for 10,000 VFs, not 10). */
+  private readonly denyLogged: Uint32Array;
   private readonly hot: Uint32Array;
-  /** The state arrays (this device's own, or shared by many) and where this device's slice starts. */
-  private readonly state: Uint32Array;
-  private readonly base: number;
-  private readonly denyLogged: Uint8Array;
-  private removalLogged = false;
+  /** The per-function objects, for what is not the hot path (logs, the platform), and what hooks are given. */
+  private readonly devices: VirtualDevice[] = [];
+  /**
+   * Each function's hook handler, beside `devices` rather than on the device
+   * object: calling it loads no device object (over 10,000 VFs each such load
+   * is a cache miss; the handler loads what it uses).
+   */
+  private readonly hooks: HookHandler[] = [];
+  private readonly hosts: HostFunctions;
+  private readonly hostList: HostList | undefined;
 
+  /**
+   * `hosts`: how the hot path reaches function fn's host (a flat pool, as in
+   * the bench); by default, the host each VirtualDevice was created with.
+   */
   constructor(
     readonly tables: DeviceTables,
-    readonly host: HostDevice,
-    readonly log: DeviceLog = new DeviceLog(() => {}),
-    private readonly onHook: HookHandler = () => {},
-    states?: DeviceStates,
+    readonly capacity: number,
+    hosts?: HostFunctions,
   ) {
-    if (states) {
-      this.base = states.allocate();
-      this.state = states.shadow;
-      this.denyLogged = states.denyLogged;
-    } else {
-      this.base = 0;
-      this.state = new Uint32Array(CONFIG_DWORDS);
-      this.denyLogged = new Uint8Array(CONFIG_DWORDS);
-    }
-    this.shadow = this.state.subarray(this.base, this.base + CONFIG_DWORDS);
-    this.shadow.set(tables.initialShadow);
+    this.shadow = new Uint32Array(capacity * CONFIG_DWORDS);
+    this.denyLogged = new Uint32Array(capacity * (CONFIG_DWORDS / 32));
     this.hot = tables.hot;
-    if (tables.policy.permissive) this.log.once("permissive", `device "${tables.policy.name}" is permissive: uncovered bytes pass through`);
+    if (hosts) {
+      this.hosts = hosts;
+      this.hostList = undefined;
+    } else {
+      const list = new HostList();
+      this.hosts = list;
+      this.hostList = list;
+    }
+  }
+
+  /** Called by VirtualDevice's constructor: the new device's function number. */
+  add(device: VirtualDevice, host: HostDevice, onHook: HookHandler): number {
+    if (this.devices.length >= this.capacity) throw new CfgvirtError([error("A003", `device state pool is full (${this.capacity} devices)`, undefined, "create the DeviceStates with a larger capacity")]);
+    if (device.tables !== this.tables) throw new CfgvirtError([error("A004", "a device joins a DeviceStates pool with other tables than the pool's", undefined, "create one DeviceStates per set of attached tables")]);
+    this.hostList?.hosts.push(host);
+    this.hooks.push(onHook);
+    return this.devices.push(device) - 1;
   }
 
   // The common case (size 1, 2 or 4 within one dword) is tested with a table
   // lookup rather than a chain of comparisons: sizes in a trace are random, and
-  // a mispredicted branch costs more than the load.
-  read(offset: number, size: number): number {
-    const mask = SIZE_MASK[size & 7];
-    if (mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4) {
-      return this.readInDword(offset, mask);
-    }
-    return this.readSplit(offset, size);
-  }
+  // a mispredicted branch costs more than the load. It is served in read and
+  // write themselves, not in a helper: V8 inlines a bounded amount of code into
+  // a caller, and each level of calls spends some of it.
+  //
+  // Offsets into `hot` are HOT's word positions (attach.ts), written as
+  // literals so that V8 sees constant indexes: 0 hwRead, 1 virtRead,
+  // 2 virtWrite, 3 virtW1C, 4 hwWrite, 5 preserve, 6 hookBits, 7 denied.
 
-  write(offset: number, size: number, value: number): void {
+  /** The guest reads `size` bytes at `offset` of function `fn` (a number `add` returned). */
+  read(fn: number, offset: number, size: number): number {
     const mask = SIZE_MASK[size & 7];
-    if (mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4) {
-      this.writeInDword(offset, size, mask, value);
-      return;
-    }
-    this.writeSplit(offset, size, value);
-  }
-
-  // Offsets below are HOT's word positions (attach.ts), written as literals so
-  // that V8 sees constant indexes: 0 hwRead, 1 virtRead, 2 virtWrite,
-  // 3 virtW1C, 4 hwWrite, 5 preserve, 6 hookBits, 7 denied.
-  private readInDword(offset: number, mask: number): number {
+    if (!(mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4)) return this.readSplit(fn, offset, size);
     const d = offset >>> 2;
     const h = this.hot;
     const i = d << 3;
     const shift = (offset & 3) << 3;
-    let v = this.state[this.base + d] & h[i + 1];
+    let v = this.shadow[(fn << FN_SHIFT) + d] & h[i + 1];
     // The host is read only when the bytes asked for hold a passed-through bit:
     // each host read costs a sysfs or VFIO access on real hardware.
     const hr = h[i] & (mask << shift);
     if (hr !== 0) {
-      const hw = this.host.read32(d);
-      if (hw === 0xffffffff) this.checkRemoval();
+      const hw = this.hosts.functionRead32(fn, d);
+      if (hw === 0xffffffff) this.devices[fn].noteAllOnes();
       v |= hw & hr;
     }
     return ((v >>> shift) & mask) >>> 0;
   }
 
-  private writeInDword(offset: number, size: number, mask: number, value: number): void {
+  /** The guest writes `size` bytes of `value` at `offset` of function `fn`. */
+  write(fn: number, offset: number, size: number, value: number): void {
+    const mask = SIZE_MASK[size & 7];
+    if (!(mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4)) {
+      this.writeSplit(fn, offset, size, value);
+      return;
+    }
     const d = offset >>> 2;
     const h = this.hot;
     const i = d << 3;
     const shift = (offset & 3) << 3;
     const enable = mask << shift;
     const v = (value << shift) & enable;
-    const at = this.base + d;
-    let s = this.state[at];
+    const at = (fn << FN_SHIFT) + d;
+    let s = this.shadow[at];
+    // Without a branch (vw = 0 leaves s as it is): whether a write covers
+    // emulated bits is random on a guest's trace, and a mispredict costs more.
     const vw = h[i + 2] & enable;
-    if (vw !== 0) s = (s & ~vw) | (v & vw);
+    s = (s & ~vw) | (v & vw);
     s &= ~(h[i + 3] & v);
-    this.state[at] = s;
+    this.shadow[at] = s;
     const pass = h[i + 4] & enable;
-    if (pass !== 0) this.writeHardware(d, v, enable, pass, offset, size, mask);
+    if (pass !== 0) this.writeHardware(fn, d, v, enable, pass, offset, size, mask);
     const trapped = h[i + 6];
-    if ((trapped & enable) !== 0) this.onHook(this, HOOK_NAMES[this.tables.hook[d] - 1], d, enable, trapped);
-    if ((h[i + 7] & enable) !== 0 && this.denyLogged[this.base + d] === 0) this.noteDenied(d);
+    if ((trapped & enable) !== 0) this.hooks[fn](this.devices[fn], HOOK_NAMES[this.tables.hook[d] - 1], d, enable, trapped);
+    if ((h[i + 7] & enable) !== 0 && (this.denyLogged[at >>> 5] & (1 << (at & 31))) === 0) this.noteDenied(fn, at);
   }
 
   /**
@@ -143,49 +150,112 @@ export class VirtualDevice {
    * them, guest bits go as written, other bits as the hardware holds them
    * (preserve), except RW1C and RsvdZ bits the guest does not own, written 0.
    */
-  private writeHardware(d: number, v: number, enable: number, pass: number, offset: number, size: number, mask: number): void {
+  private writeHardware(fn: number, d: number, v: number, enable: number, pass: number, offset: number, size: number, mask: number): void {
     const keep = this.hot[(d << 3) + 5] & enable;
     let out = v & pass;
-    if (keep !== 0) out |= this.host.read32(d) & keep;
+    if (keep !== 0) out |= this.hosts.functionRead32(fn, d) & keep;
     // Bit 0 of each byte of `lanes` says whether that byte holds a passed bit.
     let lanes = pass | (pass >>> 4);
     lanes |= lanes >>> 2;
     lanes |= lanes >>> 1;
     lanes &= 0x01010101;
     if (lanes === (enable & 0x01010101)) {
-      this.host.write(offset, size as 1 | 2 | 4, ((out >>> ((offset & 3) << 3)) & mask) >>> 0);
+      this.hosts.functionWrite(fn, offset, size as 1 | 2 | 4, ((out >>> ((offset & 3) << 3)) & mask) >>> 0);
       return;
     }
     for (let i = 0; i < 4; i++) {
-      if ((lanes >>> (i << 3)) & 1) this.host.write(d * 4 + i, 1, (out >>> (i << 3)) & 0xff);
+      if ((lanes >>> (i << 3)) & 1) this.hosts.functionWrite(fn, d * 4 + i, 1, (out >>> (i << 3)) & 0xff);
     }
   }
 
-  private readSplit(offset: number, size: number): number {
+  private readSplit(fn: number, offset: number, size: number): number {
     if (!(size === 1 || size === 2 || size === 4)) return 0xffffffff;
     const ones = size === 4 ? 0xffffffff : (1 << (size << 3)) - 1;
     if (!Number.isInteger(offset) || offset < 0 || offset > 4095) return ones;
     let v = 0;
     for (let i = size - 1; i >= 0; i--) {
-      const b = offset + i < 4096 ? this.readInDword(offset + i, 0xff) : 0xff;
+      const b = offset + i < 4096 ? this.read(fn, offset + i, 1) : 0xff;
       v = (v << 8) | b;
     }
     return v >>> 0;
   }
 
-  private writeSplit(offset: number, size: number, value: number): void {
+  private writeSplit(fn: number, offset: number, size: number, value: number): void {
     if (!(size === 1 || size === 2 || size === 4)) return;
     if (!Number.isInteger(offset) || offset < 0 || offset > 4095) return;
-    for (let i = 0; i < size && offset + i < 4096; i++) this.writeInDword(offset + i, 1, 0xff, (value >>> (i << 3)) & 0xff);
+    for (let i = 0; i < size && offset + i < 4096; i++) this.write(fn, offset + i, 1, (value >>> (i << 3)) & 0xff);
   }
 
-  private noteDenied(d: number): void {
-    this.denyLogged[this.base + d] = 1;
-    this.log.emit(`write to 0x${(d * 4).toString(16).padStart(3, "0")} touches bytes no rule covers; dropped (default deny)`);
+  private noteDenied(fn: number, at: number): void {
+    this.denyLogged[at >>> 5] |= 1 << (at & 31);
+    const d = at - (fn << FN_SHIFT);
+    this.devices[fn].log.emit(`write to 0x${(d * 4).toString(16).padStart(3, "0")} touches bytes no rule covers; dropped (default deny)`);
+  }
+}
+
+/** The hot path's view of a device's own host (a pool of one) that is not its own HostFunctions. */
+class OneHost implements HostFunctions {
+  constructor(private readonly host: HostDevice) {}
+  functionRead32(_fn: number, index: number): number {
+    return this.host.read32(index);
+  }
+  functionWrite(_fn: number, offset: number, size: 1 | 2 | 4, value: number): void {
+    this.host.write(offset, size, value);
+  }
+}
+
+/** A host that serves the hot path itself (a simulated device), one object less to load than OneHost. */
+function isHostFunctions(host: HostDevice): host is HostDevice & HostFunctions {
+  return typeof (host as Partial<HostFunctions>).functionRead32 === "function" && typeof (host as Partial<HostFunctions>).functionWrite === "function";
+}
+
+/** The hot path's view of hosts that each VirtualDevice brought (the default). */
+class HostList implements HostFunctions {
+  readonly hosts: HostDevice[] = [];
+  functionRead32(fn: number, index: number): number {
+    return this.hosts[fn].read32(index);
+  }
+  functionWrite(fn: number, offset: number, size: 1 | 2 | 4, value: number): void {
+    this.hosts[fn].write(offset, size, value);
+  }
+}
+
+/**
+ * One attached device: function `fn` of a DeviceStates pool, its own pool of
+ * one unless `states` is given (identical VFs sharing `tables`).
+ */
+export class VirtualDevice {
+  /** The guest's virtual copy of every emulated and hidden bit (a view of this device's slice of the pool's state). */
+  readonly shadow: Uint32Array;
+  readonly states: DeviceStates;
+  /** This device's number in `states`. */
+  readonly fn: number;
+  private removalLogged = false;
+
+  constructor(
+    readonly tables: DeviceTables,
+    readonly host: HostDevice,
+    readonly log: DeviceLog = new DeviceLog(() => {}),
+    onHook: HookHandler = () => {},
+    states?: DeviceStates,
+  ) {
+    this.states = states ?? new DeviceStates(tables, 1, isHostFunctions(host) ? host : new OneHost(host));
+    this.fn = this.states.add(this, host, onHook);
+    this.shadow = this.states.shadow.subarray(this.fn * CONFIG_DWORDS, (this.fn + 1) * CONFIG_DWORDS);
+    this.shadow.set(tables.initialShadow);
+    if (tables.policy.permissive) this.log.once("permissive", `device "${tables.policy.name}" is permissive: uncovered bytes pass through`);
   }
 
-  /** A register may legitimately read all-ones; a Vendor ID of 0xffff means the device is gone. */
-  private checkRemoval(): void {
+  read(offset: number, size: number): number {
+    return this.states.read(this.fn, offset, size);
+  }
+
+  write(offset: number, size: number, value: number): void {
+    this.states.write(this.fn, offset, size, value);
+  }
+
+  /** @internal The hot path read all-ones from the host: a register may legitimately read all-ones; a Vendor ID of 0xffff means the device is gone. */
+  noteAllOnes(): void {
     if (this.removalLogged || (this.host.read32(0) & 0xffff) !== 0xffff) return;
     this.removalLogged = true;
     this.log.emit("host device reads all-ones (surprise removal): passed-through bits read as all-ones, virtual ones as the guest left them");

@@ -9,6 +9,7 @@ import { DEFAULT_EXAMPLE, openDevice } from "../../src/open-device.js";
 import { standardHooks } from "../../src/runtime/hooks.js";
 import { DeviceLog } from "../../src/runtime/log.js";
 import { DeviceStates, VirtualDevice } from "../../src/runtime/virtual-device.js";
+import type { HostFunctions } from "../../src/host/host.js";
 
 const opened = openDevice(DEFAULT_EXAMPLE);
 const tables = opened.tables;
@@ -30,7 +31,7 @@ const access = fc.record({
 it("devices in one pool behave as devices with their own state, and do not disturb each other", () => {
   fc.assert(
     fc.property(fc.array(access, { maxLength: 200 }), (accesses) => {
-      const states = new DeviceStates(3);
+      const states = new DeviceStates(tables, 3);
       const pooled = [make(states), make(states), make(states)];
       const alone = [make(), make(), make()];
       for (const a of accesses) {
@@ -51,7 +52,7 @@ it("devices in one pool behave as devices with their own state, and do not distu
 });
 
 it("a pooled device's shadow is its slice of the pool; reset restores only that slice", () => {
-  const states = new DeviceStates(2);
+  const states = new DeviceStates(tables, 2);
   const a = make(states).device;
   const b = make(states).device;
   expect(a.shadow.length).toBe(1024);
@@ -66,12 +67,90 @@ it("a pooled device's shadow is its slice of the pool; reset restores only that 
 });
 
 it("a full pool is a typed error", () => {
-  const states = new DeviceStates(1);
+  const states = new DeviceStates(tables, 1);
   make(states);
   expect(() => make(states)).toThrow(CfgvirtError);
   try {
     make(states);
   } catch (e) {
     expect((e as CfgvirtError).code).toBe("A003");
+  }
+});
+
+/** Hosts of many functions in one flat array, reached by number (as a PF's VFs could be). */
+class FlatHosts implements HostFunctions {
+  readonly hosts: SimulatedDevice[];
+  constructor(count: number) {
+    this.hosts = Array.from({ length: count }, () => {
+      const h = new SimulatedDevice(bytes);
+      h.setBehaviour(tables.hardware);
+      return h;
+    });
+  }
+  functionRead32(fn: number, index: number): number {
+    return this.hosts[fn].read32(index);
+  }
+  functionWrite(fn: number, offset: number, size: 1 | 2 | 4, value: number): void {
+    this.hosts[fn].write(offset, size, value);
+  }
+}
+
+it("functions addressed by number (states.read / states.write) behave as devices of their own, including split and odd accesses", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ write: fc.boolean(), offset: fc.integer({ min: -2, max: 4097 }), size: fc.constantFrom(0, 1, 2, 3, 4, 8), value: fc.nat({ max: 0xffffffff }), device: fc.nat({ max: 2 }) }), { maxLength: 200 }),
+      (accesses) => {
+        const hosts = new FlatHosts(3);
+        const states = new DeviceStates(tables, 3, hosts);
+        const pooled = hosts.hosts.map((h) => new VirtualDevice(tables, h, new DeviceLog(() => {}), standardHooks(), states));
+        const alone = [make(), make(), make()];
+        for (const a of accesses) {
+          const q = alone[a.device].device;
+          if (a.write) {
+            states.write(pooled[a.device].fn, a.offset, a.size, a.value);
+            q.write(a.offset, a.size, a.value);
+          } else expect(states.read(pooled[a.device].fn, a.offset, a.size)).toBe(q.read(a.offset, a.size));
+        }
+        for (let k = 0; k < 3; k++) {
+          expect(pooled[k].shadow).toEqual(alone[k].device.shadow);
+          expect(hosts.hosts[k].words).toEqual(alone[k].host.words);
+        }
+      },
+    ),
+    { seed: 0xf17, numRuns: 100 },
+  );
+});
+
+it("each function of a pool gets its own hooks, its own device in them, and its own default-deny log lines", () => {
+  const states = new DeviceStates(tables, 2);
+  const calls: string[] = [];
+  const logs: string[][] = [[], []];
+  const devices = [0, 1].map((k) => {
+    const host = new SimulatedDevice(bytes);
+    host.setBehaviour(tables.hardware);
+    return new VirtualDevice(tables, host, new DeviceLog((l) => logs[k].push(l)), (device, hook) => calls.push(`${k}:${device.fn}:${hook}`), states);
+  });
+  // A BAR write calls the "bar" hook of the function written, with that function's device.
+  devices[1].write(0x10, 4, 0xffffffff);
+  devices[0].write(0x14, 4, 0xffffffff);
+  expect(calls).toEqual(["1:1:bar", "0:0:bar"]);
+  // Default deny is logged once per dword and function, whichever functions share the pool.
+  const denied = tables.denied.findIndex((m) => m !== 0);
+  expect(denied).toBeGreaterThan(0);
+  for (let i = 0; i < 3; i++) devices[0].write(denied * 4, 4, 0xffffffff);
+  devices[1].write(denied * 4, 4, 0xffffffff);
+  const line = `write to 0x${(denied * 4).toString(16).padStart(3, "0")} touches bytes no rule covers; dropped (default deny)`;
+  expect(logs[0].filter((l) => l === line)).toHaveLength(1);
+  expect(logs[1].filter((l) => l === line)).toHaveLength(1);
+});
+
+it("a device joins only a pool of its own tables", () => {
+  const other = openDevice(DEFAULT_EXAMPLE).tables; // attached again: equal tables, another object
+  const states = new DeviceStates(other, 2);
+  expect(() => make(states)).toThrow(CfgvirtError);
+  try {
+    make(states);
+  } catch (e) {
+    expect((e as CfgvirtError).code).toBe("A004");
   }
 });
