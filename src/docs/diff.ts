@@ -56,6 +56,8 @@ type Side =
 export function classifyInput(path: string): Side {
   if (!existsSync(path)) throw new CfgvirtError([{ code: "E111", severity: "error", message: `cannot read ${path}: no such file or directory` }]);
   if (statSync(path).isDirectory()) return { kind: "rules", path, files: rulesFilesIn(path) };
+  // Compiled rules (`cfgvirt compile --json`) are a rule set, as rule files are.
+  if (path.endsWith(".json")) return { kind: "rules", path, files: [path] };
   if (path.endsWith(".rules")) {
     const compiled = compileWithFallback([path]);
     const hasImage = compiled.ruleSet.images.length > 0 && compiled.ruleSet.files.some((f) => f.items.some((i) => i.kind === "image"));

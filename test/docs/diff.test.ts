@@ -111,3 +111,17 @@ describe("diff of the library against one device file with an override", () => {
     expect(text).not.toMatch(/0x00\[0\]/);
   });
 });
+
+describe("diff of compiled rules", () => {
+  it("takes a compiled JSON as a rule set, and says it needs the rule files' syntax (not that it is a device)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cfgvirt-diff-json-"));
+    const json = join(dir, "std.json");
+    const compiled = await cli("compile", "--json");
+    expect(compiled.code).toBe(0);
+    writeFileSync(json, compiled.out);
+    const r = await cli("diff", json, rulesDir);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`error[J003]: ${json} holds compiled rules`);
+    expect(r.err).not.toContain("E119");
+  });
+});
