@@ -2,11 +2,11 @@
 // prefix as a user would (`npm install -g --prefix P`, dependencies from the
 // registry), then run every verb from an unrelated directory.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commands } from "../../src/cli/main.js";
 import { packageRoot } from "../../src/paths.js";
 import { decode, haveLspci } from "../helpers/lspci.js";
@@ -26,6 +26,12 @@ beforeAll(() => {
   const r = spawnSync("npm", ["install", "-g", "--prefix", prefix, "--no-audit", "--no-fund", tarball], { cwd: elsewhere, encoding: "utf8" });
   if (r.status !== 0) installError = r.stderr;
 }, 300_000);
+
+// The installed prefix is ~17 MB a run: leave nothing behind.
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(elsewhere, { recursive: true, force: true });
+});
 
 const bin = () => join(prefix, "bin", "cfgvirt");
 function cfgvirt(...args: string[]): { code: number | null; out: string; err: string } {
