@@ -5,13 +5,14 @@
 // visibility, and the rule warnings found when it compiled. It holds no
 // syntax: what needs the syntax trees (the reference interpreter, docs)
 // needs the rule files.
-import { resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import { CfgvirtError, type Diagnostic, error, SourceFile, type Span, warning } from "../diag/diagnostic.js";
 import { readTextInput } from "../io/input.js";
 import { rulesDir } from "../paths.js";
 import type * as A from "../syntax/ast.js";
 import { appliedDevice, rememberApplied } from "./apply/device.js";
 import type { DevicePolicy } from "./resolve/device.js";
+import { within } from "./resolve/files.js";
 import type { CompiledRules, RuleSet } from "./pipeline.js";
 import { COMPILED_FORMAT, type CompiledJson, type DeviceJson, type SpanJson, validateCompiledJson, type WarningJson } from "./schema.js";
 import type { Template } from "./template.js";
@@ -65,11 +66,7 @@ const warningFromJson = (w: WarningJson): Diagnostic => warning(w.code, w.messag
 
 const plain = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
-function inStandardLibrary(path: string): boolean {
-  const std = resolve(rulesDir);
-  const p = resolve(path);
-  return p === std || p.startsWith(std + sep);
-}
+const inStandardLibrary = (path: string): boolean => within(resolve(rulesDir), resolve(path));
 
 /** The JSON document of compiled rules; `warnings` are their rule warnings (compile/warnings.ts). */
 export function compiledToJson(compiled: CompiledRules, warnings: readonly Diagnostic[]): CompiledJson {

@@ -43,7 +43,8 @@ function realOrResolved(path: string): string {
   }
 }
 
-const within = (dir: string, path: string): boolean => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+/** Whether `path` is `dir` or lies below it. */
+export const within = (dir: string, path: string): boolean => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
 /**
  * Where an include resolves: beside the including file, then in the standard
