@@ -46,6 +46,14 @@ function client(toServer: NodeJS.WritableStream, fromServer: NodeJS.ReadableStre
   return { conn, nextDiagnostics };
 }
 
+/** A language server in this process and a client connected to it. */
+function inProcess() {
+  const toServer = new PassThrough();
+  const fromServer = new PassThrough();
+  startLanguageServer(toServer, fromServer);
+  return client(toServer, fromServer);
+}
+
 const uri = (p: string) => pathToFileURL(resolve(p)).href;
 const DOC = resolve("test/lsp/fixture.rules");
 const DOC_URI = uri(DOC);
@@ -84,10 +92,7 @@ const TEXT = [
 describe("cfgvirt lsp, in process", () => {
   let c: ReturnType<typeof client>;
   beforeAll(async () => {
-    const toServer = new PassThrough();
-    const fromServer = new PassThrough();
-    startLanguageServer(toServer, fromServer);
-    c = client(toServer, fromServer);
+    c = inProcess();
     const init = (await c.conn.sendRequest("initialize", { processId: null, rootUri: null, capabilities: {} })) as { capabilities: Record<string, unknown> };
     expect(init.capabilities).toMatchObject({ hoverProvider: true, definitionProvider: true });
     await c.conn.sendNotification("initialized", {});
@@ -197,10 +202,7 @@ describe("cfgvirt lsp, in process", () => {
 describe("cfgvirt lsp, on the project's own files", () => {
   let c: ReturnType<typeof client>;
   beforeAll(async () => {
-    const toServer = new PassThrough();
-    const fromServer = new PassThrough();
-    startLanguageServer(toServer, fromServer);
-    c = client(toServer, fromServer);
+    c = inProcess();
     await c.conn.sendRequest("initialize", { processId: null, rootUri: null, capabilities: {} });
   }, 30_000);
   afterAll(async () => {
