@@ -73,7 +73,7 @@ export function lowerLayout(
 
       const override = f.name ? overrides.get(`${reg.name.name}.${f.name}`) : undefined;
       const policy = override?.policy ?? f.policy;
-      const constant = isConstant(f) && policy.kind === "pass";
+      const constant = isConstant(f);
       const bits = lowerBits(m, f.attribute, policy, f.lo + shift, constant);
       snapshot |= bits.snapshot;
       hwRead |= bits.hwRead;
@@ -117,7 +117,7 @@ export function lowerLayout(
   let rest: RestInfo | undefined;
   if (layout.rest) {
     const r = layout.rest;
-    const constant = isConstant(r) && r.policy.kind === "pass";
+    const constant = isConstant(r);
     const { init, ...masks } = lowerBits(0xffffffff, r.attribute, r.policy, 0, constant);
     rest = { attribute: r.attribute, policy: r.policy.kind, detail: policyDetail(r.policy, constant), masks, init, source: sourceRef(r.span) };
   }
