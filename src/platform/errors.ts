@@ -14,14 +14,21 @@
 //   non-fatal message flags, First Uncorrectable Fatal), Error Source
 //   Identification (the guest's Requester ID for the function), and Secondary
 //   Status Received System Error for uncorrectable errors; the port
-//   interrupts when the guest's Root Error Command enables that class.
+//   interrupts when the guest's Root Error Command enables that class;
+// - the function's AER Header Log, which the guest reads in a virtual copy:
+//   the host's header with the host's IDs and addresses translated or zeroed.
+import { guestBarAddresses, hostBarAddress } from "./bar-map.js";
 import { readHardware, setHardwareBits, setVirtualBits } from "./capabilities.js";
 import type { PassThroughFunction } from "./passthrough-function.js";
 import { AER, type RootPort } from "./root-port.js";
+import { type AddressWindow, translateTlpHeader } from "./tlp-header.js";
 
 export type HostError =
-  /** An AER Uncorrectable Error Status bit (4..31). */
-  | { readonly kind: "uncorrectable"; readonly bit: number }
+  /**
+   * An AER Uncorrectable Error Status bit (4..31), and the header of the TLP
+   * behind it (four dwords as the Header Log holds them) when the device logs one.
+   */
+  | { readonly kind: "uncorrectable"; readonly bit: number; readonly header?: readonly number[] }
   /** An AER Correctable Error Status bit (0..15). */
   | { readonly kind: "correctable"; readonly bit: number };
 
@@ -33,6 +40,7 @@ export function logHostError(fn: PassThroughFunction, err: HostError): void {
   let fatal = false;
   if (fn.aer !== undefined) {
     if (err.kind === "uncorrectable") {
+      if (err.header !== undefined) logHeader(fn, fn.aer, err.bit, err.header);
       setHardwareBits(host, fn.aer + AER.uncorrectableStatus, 1 << err.bit);
       fatal = (readHardware(host, fn.aer + AER.uncorrectableSeverity, 4) & (1 << err.bit)) !== 0;
     } else setHardwareBits(host, fn.aer + AER.correctableStatus, 1 << err.bit);
@@ -43,6 +51,39 @@ export function logHostError(fn: PassThroughFunction, err: HostError): void {
   }
   // Signaled System Error: the function sent ERR_FATAL/ERR_NONFATAL (host SERR# Enable set).
   if (err.kind === "uncorrectable" && (readHardware(host, 0x04, 2) & 0x100) !== 0) setHardwareBits(host, 0x06, 0x4000);
+}
+
+/**
+ * The device records the first error's pointer and header: only when the error
+ * the First Error Pointer names is no longer pending (one header, no Multiple
+ * Header Recording).
+ */
+function logHeader(fn: PassThroughFunction, aer: number, bit: number, header: readonly number[]): void {
+  const words = fn.host.words;
+  const control = (aer + AER.control) >> 2;
+  const first = words[control] & 0x1f;
+  if ((readHardware(fn.host, aer + AER.uncorrectableStatus, 4) >>> first) & 1) return;
+  words[control] = ((words[control] & ~0x1f) | bit) >>> 0;
+  for (let i = 0; i < 4; i++) words[((aer + AER.headerLog) >> 2) + i] = (header[i] ?? 0) >>> 0;
+}
+
+/**
+ * The guest's (virtual) Header Log gets the host's, translated: the function's
+ * Requester ID and BAR addresses as the guest knows them, the host's other IDs
+ * and addresses zeroed (tlp-header.ts; the AER rule says why it is virtual).
+ */
+export function forwardHeaderLog(fn: PassThroughFunction, port: RootPort | undefined): void {
+  if (fn.aer === undefined) return;
+  const windows: AddressWindow[] = guestBarAddresses(fn, fn.bars).map(({ bar, address }) => ({
+    space: bar.kind === "io" ? "io" : "mem",
+    hostBase: hostBarAddress(fn, bar),
+    size: bar.size,
+    guestBase: address,
+  }));
+  const at = (fn.aer + AER.headerLog) >> 2;
+  const logged = [0, 1, 2, 3].map((i) => fn.host.read32(at + i));
+  const guest = translateTlpHeader(logged, { hostId: fn.domain, guestId: port?.childRequesterId ?? 0, windows });
+  for (let i = 0; i < 4; i++) fn.device.shadow[at + i] = guest[i];
 }
 
 /** The message the function sends as the guest configured it, or undefined when the guest's settings suppress it. */

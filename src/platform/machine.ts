@@ -29,7 +29,7 @@ import { Vcpus } from "./vcpus.js";
 import { ConfigMechanism1 } from "./config-mechanism1.js";
 import { type DmaResult, dmaRead, dmaWrite } from "./dma.js";
 import { Ecam, type EcamWindow } from "./ecam.js";
-import { type ErrorMessage, guestMessage, type HostError, logHostError, receiveAtRootPort } from "./errors.js";
+import { type ErrorMessage, forwardHeaderLog, guestMessage, type HostError, logHostError, receiveAtRootPort } from "./errors.js";
 import { HostMemory } from "./host-memory.js";
 import { slotChanged } from "./hotplug.js";
 import { GuestInterrupts, HostVectors } from "./interrupts.js";
@@ -391,8 +391,9 @@ export class Machine {
   /** A host-side error in the function: logged in its hardware, forwarded to the guest's Root Port. */
   hostError(fn: PassThroughFunction, err: HostError): { message: ErrorMessage | undefined; interrupted: boolean } {
     logHostError(fn, err);
-    const message = guestMessage(fn, err);
     const port = this.topology.portOf(fn);
+    if (err.kind === "uncorrectable") forwardHeaderLog(fn, port);
+    const message = guestMessage(fn, err);
     const interrupted = message !== undefined && port !== undefined ? receiveAtRootPort(port, message) : false;
     return { message, interrupted };
   }

@@ -39,7 +39,7 @@ export const PCIE = { linkStatus: 0x12, slotControl: 0x18, slotStatus: 0x1a, roo
 export const SLOT_CONTROL = { presenceDetectChangedEnable: 1 << 3, hotPlugInterruptEnable: 1 << 5, dllStateChangedEnable: 1 << 12 } as const;
 export const SLOT_STATUS = { presenceDetectChanged: 1 << 3, presenceDetectState: 1 << 6, dllStateChanged: 1 << 8 } as const;
 export const LINK_STATUS = { dllLinkActive: 1 << 13 } as const;
-export const AER = { uncorrectableStatus: 0x04, uncorrectableMask: 0x08, uncorrectableSeverity: 0x0c, correctableStatus: 0x10, correctableMask: 0x14, rootCommand: 0x2c, rootStatus: 0x30, errorSource: 0x34 } as const;
+export const AER = { uncorrectableStatus: 0x04, uncorrectableMask: 0x08, uncorrectableSeverity: 0x0c, correctableStatus: 0x10, correctableMask: 0x14, control: 0x18, headerLog: 0x1c, rootCommand: 0x2c, rootStatus: 0x30, errorSource: 0x34 } as const;
 
 export class RootPort {
   readonly opened: OpenedDevice;

@@ -64,7 +64,7 @@ it("a constant field shows the device's value at attach; a live one what the dev
   expect((pair.table.device.read(0x06, 2) >>> 13) & 1).toBe(1);
 });
 
-it.skipIf(!haveSharedDevices)("the bench trace (the 82576 dump) sends the host at most 0.18 operations per guest access (0.36 before constant fields)", async () => {
+it.skipIf(!haveSharedDevices)("the bench trace (the 82576 dump) sends the host at most 0.15 operations per guest access (0.36 before constant fields, 0.173 before the virtual AER Header Log)", async () => {
   const { BENCH_DEVICE, makeTrace, registerDwords, TRACE } = await import("../../bench/trace.js");
   const pair = openPair(BENCH_DEVICE);
   const trace = makeTrace(registerDwords(pair.ref));
@@ -73,5 +73,5 @@ it.skipIf(!haveSharedDevices)("the bench trace (the 82576 dump) sends the host a
     if (trace.kind[i] === 0) pair.table.device.read(trace.offset[i], trace.size[i]);
     else pair.table.device.write(trace.offset[i], trace.size[i], trace.value[i]);
   }
-  expect(pair.tableHost.operations / TRACE).toBeLessThan(0.18);
+  expect(pair.tableHost.operations / TRACE).toBeLessThan(0.15);
 });

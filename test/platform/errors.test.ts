@@ -123,6 +123,52 @@ describe("reported through the Root Port", { timeout: 60_000 }, () => {
   });
 });
 
+describe("the AER Header Log the guest reads", { timeout: 60_000 }, () => {
+  const HEADER_LOG = FN_AER + 0x1c;
+  const guestLog = (m: Machine) => [0, 4, 8, 12].map((i) => ecamRead(m, 3, 0, 0, HEADER_LOG + i, 4));
+  const hostLog = (fn: ReturnType<typeof setup>["fn"]) => [0, 4, 8, 12].map((i) => readHardware(fn.host, HEADER_LOG + i, 4));
+  // A poisoned memory write from the host's root complex (ID 0x0008) into BAR 0 at the host's address.
+  const POISONED_MWR = [0x4000_4001, 0x0008_010f, 0xfe00_0104, 0];
+
+  it("holds the header with the guest's BAR address and root complex, while the host's log keeps the host's", () => {
+    const { m, fn } = setup();
+    ecamWrite(m, 3, 0, 0, 0x10, 4, 0xc000_0000); // the guest places BAR 0
+    ecamWrite(m, 3, 0, 0, 0x04, 2, 0x0006);
+    expect(guestLog(m)).toEqual([0, 0, 0, 0]);
+    m.hostError(fn, { kind: "uncorrectable", bit: 12, header: POISONED_MWR });
+    expect(hostLog(fn)).toEqual(POISONED_MWR);
+    expect(guestLog(m)).toEqual([0x4000_4001, 0x0000_010f, 0xc000_0104, 0]);
+    expect(ecamRead(m, 3, 0, 0, FN_AER + 0x18, 4) & 0x1f).toBe(12); // First Error Pointer (live)
+  });
+
+  it("the function's own host Requester ID reads as the guest's; a guest write to the log changes nothing", () => {
+    const { m, fn } = setup();
+    const completion = [0x4a00_0001, 0x0008_0004, ((fn.domain << 16) | 0x0100) >>> 0, 0];
+    m.hostError(fn, { kind: "uncorrectable", bit: 16, header: completion });
+    expect(guestLog(m)).toEqual([0x4a00_0001, 0x0000_0004, 0x0300_0100, 0]);
+    ecamWrite(m, 3, 0, 0, HEADER_LOG + 8, 4, fn.domain << 16);
+    expect(guestLog(m)[2]).toBe(0x0300_0100);
+    expect(hostLog(fn)).toEqual(completion);
+  });
+
+  it("a second error while the first is pending keeps the first header (one header, as the device records it)", () => {
+    const { m, fn } = setup();
+    m.hostError(fn, { kind: "uncorrectable", bit: 12, header: POISONED_MWR });
+    m.hostError(fn, { kind: "uncorrectable", bit: 20, header: [0x0000_0001, 0x0008_0000, 0xfe00_0000, 0] });
+    expect(hostLog(fn)).toEqual(POISONED_MWR);
+    expect(guestLog(m)[0]).toBe(POISONED_MWR[0]);
+  });
+
+  it("a header the host logged before attach is not shown", () => {
+    const m = new Machine();
+    const logged = imageFile("endpoint-logged", AER_ENDPOINT.replace("uncorrectable_severity = 0x00062030", "uncorrectable_severity = 0x00062030; header_log1 = 0x0008010f; header_log2 = 0xfe000104"));
+    const fn = m.plug(1, logged, { name: "ep" });
+    programBuses(m, 1, 3);
+    expect(hostLog(fn)).toEqual([0, 0x0008_010f, 0xfe00_0104, 0]);
+    expect(guestLog(m)).toEqual([0, 0, 0, 0]);
+  });
+});
+
 describe.skipIf(!haveSharedDevices)("a real device (Intel 82576 dump)", { timeout: 60_000 }, () => {
   it("an uncorrectable error logged in the device's AER reaches the guest and its Root Port", () => {
     const m = new Machine();
