@@ -86,14 +86,15 @@ describe.skipIf(skip !== undefined)("a real guest against served devices (one bo
   const bytes = (hex: string) => Uint8Array.from(Buffer.from(hex, "hex"));
 
   it("QEMU survives realize, the guest runs to its end and powers off, and every view matches (exit 0)", () => {
-    if (run.code !== 0) console.log(run.err); // what went wrong, when it does
-    expect(doc.timedOut).toBe(false);
-    expect(run.err).not.toMatch(/Assertion|Unable to write/i);
-    expect(run.err).toMatch(/guest kernel up after/);
-    expect(run.err).toMatch(/BAR at 0x10: QEMU's proxy would abort on its size/);
-    expect(doc.complete).toBe(true);
-    expect(doc.exitCode).toBe(0);
-    expect(run.code).toBe(0);
+    // Each failure shows the run's own log: what QEMU and the server said.
+    const log = `cfgvirt qemu's stderr (last 3000 characters):\n${run.err.slice(-3000)}`;
+    expect(doc.timedOut, log).toBe(false);
+    expect(run.err, log).not.toMatch(/Assertion|Unable to write/i);
+    expect(run.err, log).toMatch(/guest kernel up after/);
+    expect(run.err, log).toMatch(/BAR at 0x10: QEMU's proxy would abort on its size/);
+    expect(doc.complete, log).toBe(true);
+    expect(doc.exitCode, log).toBe(0);
+    expect(run.code, log).toBe(0);
   });
 
   const each = paths.map((p, i) => [p.split("/").pop()!, i] as const);
