@@ -8,6 +8,7 @@ import { readTextInput } from "../../io/input.js";
 import { rulesDir } from "../../paths.js";
 import type * as A from "../../syntax/ast.js";
 import { type ParseResult, parseRules } from "../../syntax/parse.js";
+import { savedSyntax } from "../../syntax/syntax-cache.js";
 import { registerBlocks, withBlocks } from "./blocks.js";
 
 export interface RuleSet {
@@ -89,6 +90,8 @@ export function isPipe(path: string): boolean {
  * once. The result depends only on the name shown in diagnostics and the text,
  * both checked; only files of the standard library are kept, so the memo stays
  * as small as the library. The syntax trees are never modified after parsing.
+ * The build saved them too (syntax-cache.ts): a process reads those instead of
+ * parsing while the text is the one the build parsed.
  */
 const parsedStandard = new Map<string, { name: string; text: string; parsed: ParseResult }>();
 let standardDir: string | undefined;
@@ -96,7 +99,8 @@ function parseFile(name: string, full: string, text: string): ParseResult {
   if (!within((standardDir ??= realOrResolved(rulesDir)), full)) return parseRules(name, text);
   const hit = parsedStandard.get(full);
   if (hit && hit.name === name && hit.text === text) return hit.parsed;
-  const parsed = parseRules(name, text);
+  const saved = savedSyntax(full, name, text);
+  const parsed: ParseResult = saved ? { ok: true, file: saved } : parseRules(name, text);
   parsedStandard.set(full, { name, text, parsed });
   return parsed;
 }
