@@ -33,6 +33,13 @@ export const MUTANTS: readonly Mutant[] = [
     replace: `virtWrite: policy.kind === "emulate" && cls === "write" ? u(m) : 0,`,
   },
   {
+    part: "lowering",
+    what: "RW1C bits the guest does not own are written back as the hardware holds them (a 1 clears the host's status)",
+    file: "src/compile/lower/bits.ts",
+    find: `preserve: !passedWrite && cls !== "w1c" && cls !== "rsvdz" ? u(m) : 0,`,
+    replace: `preserve: !passedWrite && cls !== "rsvdz" ? u(m) : 0,`,
+  },
+  {
     part: "resolve",
     what: "an override reaches only the first variant of its register (bridge_config_retry is E110 again)",
     file: "src/compile/resolve/device.ts",

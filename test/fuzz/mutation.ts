@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { MUTANTS } from "./mutants.js";
 
 const root = resolve(import.meta.dirname, "../..");
-const SUITE = ["test/fuzz/differential.test.ts", "test/fuzz/variant-overrides.test.ts"];
+const SUITE = ["test/fuzz/differential.test.ts", "test/fuzz/variant-overrides.test.ts", "test/fuzz/foreign-status.test.ts"];
 
 /** A copy of the project to mutate: sources, rules, examples, configuration. */
 function copyProject(): string {
