@@ -4,11 +4,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileDevice, compileRules } from "../../src/compile/pipeline.js";
-import { accessProfile, accessSequence } from "../../src/fuzz/arbitraries.js";
-import { openPairFromSource, runPair } from "../../src/fuzz/harness.js";
 import { deviceFiles } from "../../src/fuzz/policies.js";
 import { readDeviceSource } from "../../src/open-device.js";
-import { formatAccessScript } from "../../src/runtime/script.js";
+import { assertAgreesUnderDeviceFiles } from "./agree.js";
 import { fuzzDevices } from "./devices.js";
 
 const picked = fuzzDevices.filter((d) => !d.bridge && /nic\.rules|sriov-accelerator\.rules|82576|navi23|samsung|ehci/.test(d.name));
@@ -16,15 +14,7 @@ const picked = fuzzDevices.filter((d) => !d.bridge && /nic\.rules|sriov-accelera
 describe.each(picked.map((d) => [d.name, d.path] as const))("%s", (_name, path) => {
   const source = readDeviceSource(path);
   it("agrees under random device policies", () => {
-    fc.assert(
-      fc.property(deviceFiles(source.compiled), fc.nat(), (device, seed) => {
-        const pair = openPairFromSource(source, { device });
-        const accesses = fc.sample(accessSequence(accessProfile(pair.ref), { minLength: 20, maxLength: 120 }), { seed, numRuns: 1 })[0];
-        const m = runPair(pair, accesses);
-        if (m) throw new Error(`${m.message}\n${formatAccessScript(accesses.slice(0, m.index + 1))}`);
-      }),
-      { seed: 0xfee1, numRuns: 150 },
-    );
+    assertAgreesUnderDeviceFiles(source, { seed: 0xfee1, numRuns: 150 });
   }, 60_000);
 });
 
