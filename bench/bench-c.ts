@@ -36,9 +36,10 @@ const hostWords = new Uint32Array(CONFIG_DWORDS);
 for (let i = 0; i < pair.source.bytes.length && i < 4096; i++) hostWords[i >> 2] |= pair.source.bytes[i] << ((i & 3) * 8);
 const vpd = pair.source.vpd ?? new Uint8Array(0);
 const parts: ArrayBufferView[] = [
-  new Uint32Array([TRACE, pair.table.host.size, vpd.length]),
+  new Uint32Array([TRACE, pair.table.host.size, vpd.length, t.stateWords]),
   t.hot,
-  t.initialShadow,
+  t.preserve,
+  t.initialState,
   hostWords,
   t.hardware.writable,
   t.hardware.w1c,

@@ -2,7 +2,9 @@
  * `npm run bench:c`: the table runtime's hot path (src/runtime/virtual-device.ts
  * over src/host/simulated.ts, with the FLR and VPD hooks of
  * src/runtime/hooks.ts) in C, on the same tables and trace, exported by
- * bench-c.ts. The same reads must give the same checksum.
+ * bench-c.ts, with the same layout: the interleaved masks with each dword's
+ * slot in a function's compact state (src/runtime/tables.ts), `preserve`
+ * beside them. The same reads must give the same checksum.
  *
  * usage: hot-path DATA DEVICES
  * then, per line on stdin, "one N" or "many N": run N accesses of the trace on
@@ -16,11 +18,14 @@
 #include <string.h>
 #include <time.h>
 
-enum { DWORDS = 1024, STRIDE = 8 };
+enum { DWORDS = 1024, STRIDE = 8, SLOT = 5 };
 enum { HOOK_NONE = 0, HOOK_FLR = 1, HOOK_VPD = 2, HOOK_OTHER = 3 };
 
 static uint32_t hot[DWORDS * STRIDE];
-static uint32_t initial_shadow[DWORDS];
+static uint32_t preserve[DWORDS];
+/* A function's virtual state by slot: state_words words, word 0 a constant 0. */
+static uint32_t *initial_state;
+static uint32_t state_words;
 static uint32_t initial_host[DWORDS];
 static uint32_t writable[DWORDS], w1c[DWORDS], rsvdz[DWORDS];
 static uint8_t hook_kind[DWORDS];
@@ -32,7 +37,7 @@ static uint8_t *kind, *size;
 static uint16_t *offset;
 static uint32_t *value;
 
-/* Per-device state in flat arrays: device i's dwords at [i * DWORDS]; access j goes to device which[j]. */
+/* Per-device state in flat arrays: device i's virtual state at [i * state_words], its host's dwords at [i * DWORDS]; access j goes to device which[j]. */
 struct config {
   uint32_t *shadow_all, *host_all;
   uint16_t *which;
@@ -55,7 +60,7 @@ static uint32_t read_in_dword(uint32_t *shadow, uint32_t *host, uint32_t off, ui
   uint32_t d = off >> 2;
   const uint32_t *h = &hot[d * STRIDE];
   uint32_t shift = (off & 3) * 8;
-  uint32_t v = shadow[d] & h[1];
+  uint32_t v = shadow[h[SLOT]] & h[1];
   /* As the JS: the host is read only when the bytes asked for hold a passed-through bit. */
   uint32_t hr = h[0] & (mask << shift);
   if (hr) v |= host[d] & hr;
@@ -63,19 +68,21 @@ static uint32_t read_in_dword(uint32_t *shadow, uint32_t *host, uint32_t off, ui
 }
 
 static void run_hook(uint32_t *shadow, uint32_t d, uint32_t written, uint32_t trapped) {
+  uint32_t *s = &shadow[hot[d * STRIDE + SLOT]];
   switch (hook_kind[d]) {
   case HOOK_FLR:
-    if (written & trapped & shadow[d]) memcpy(shadow, initial_shadow, sizeof initial_shadow);
+    if (written & trapped & *s) memcpy(shadow, initial_state, state_words * sizeof *shadow);
     return;
   case HOOK_VPD: {
     if (trapped != 0xffff0000u) return;
-    uint32_t address = (shadow[d] >> 16) & 0x7fff;
-    if ((shadow[d] >> 31) == 0) {
+    uint32_t address = (*s >> 16) & 0x7fff;
+    if ((*s >> 31) == 0) {
       uint32_t data = 0;
       for (int i = 3; i >= 0; i--) data = (data << 8) | (address + i < vpd_len ? vpd[address + i] : 0xff);
-      shadow[d + 1] = data;
-      shadow[d] |= 0x80000000u;
-    } else shadow[d] &= 0x7fffffffu;
+      uint32_t next = hot[(d + 1) * STRIDE + SLOT];
+      if (next) shadow[next] = data;
+      *s |= 0x80000000u;
+    } else *s &= 0x7fffffffu;
     return;
   }
   default:
@@ -89,14 +96,15 @@ static void write_in_dword(uint32_t *shadow, uint32_t *host, uint32_t off, uint3
   uint32_t shift = (off & 3) * 8;
   uint32_t enable = mask << shift;
   uint32_t v = (value << shift) & enable;
-  uint32_t s = shadow[d];
+  uint32_t *at = &shadow[h[SLOT]];
+  uint32_t s = *at;
   uint32_t vw = h[2] & enable;
   if (vw) s = (s & ~vw) | (v & vw);
   s &= ~(h[3] & v);
-  shadow[d] = s;
+  *at = s;
   uint32_t pass = h[4] & enable;
   if (pass) {
-    uint32_t keep = h[5] & enable;
+    uint32_t keep = preserve[d] & enable;
     uint32_t out = v & pass;
     if (keep) out |= host[d] & keep;
     uint32_t lanes = pass | (pass >> 4);
@@ -133,7 +141,7 @@ static int32_t run(const struct config *c, uint64_t n) {
   uint32_t m = trace_len - 1;
   for (uint64_t i = 0; i < n; i++) {
     uint32_t j = (uint32_t)i & m;
-    uint32_t *shadow = c->shadow_all + (size_t)c->which[j] * DWORDS;
+    uint32_t *shadow = c->shadow_all + (size_t)c->which[j] * state_words;
     uint32_t *host = c->host_all + (size_t)c->which[j] * DWORDS;
     if (kind[j] == 0) sum = (int32_t)((uint32_t)sum + device_read(shadow, host, offset[j], size[j]));
     else device_write(shadow, host, offset[j], size[j], value[j]);
@@ -157,13 +165,13 @@ static double clock_of(clockid_t which) {
 }
 
 static struct config make_config(int devices, uint16_t *which) {
-  struct config c = {malloc((size_t)devices * sizeof initial_shadow), malloc((size_t)devices * sizeof initial_host), which};
+  struct config c = {malloc((size_t)devices * state_words * sizeof *initial_state), malloc((size_t)devices * sizeof initial_host), which};
   if (!c.shadow_all || !c.host_all) {
     fprintf(stderr, "hot-path: out of memory\n");
     exit(2);
   }
   for (int i = 0; i < devices; i++) {
-    memcpy(c.shadow_all + (size_t)i * DWORDS, initial_shadow, sizeof initial_shadow);
+    memcpy(c.shadow_all + (size_t)i * state_words, initial_state, state_words * sizeof *initial_state);
     memcpy(c.host_all + (size_t)i * DWORDS, initial_host, sizeof initial_host);
   }
   return c;
@@ -178,11 +186,12 @@ int main(int argc, char **argv) {
   if (!f) return perror(argv[1]), 2;
   int devices = atoi(argv[2]);
   if (devices < 1) devices = 1;
-  uint32_t header[3];
+  uint32_t header[4];
   memcpy(header, read_exact(f, sizeof header), sizeof header);
-  trace_len = header[0], host_size = header[1], vpd_len = header[2];
+  trace_len = header[0], host_size = header[1], vpd_len = header[2], state_words = header[3];
   memcpy(hot, read_exact(f, sizeof hot), sizeof hot);
-  memcpy(initial_shadow, read_exact(f, sizeof initial_shadow), sizeof initial_shadow);
+  memcpy(preserve, read_exact(f, sizeof preserve), sizeof preserve);
+  initial_state = read_exact(f, state_words * sizeof *initial_state);
   memcpy(initial_host, read_exact(f, sizeof initial_host), sizeof initial_host);
   memcpy(writable, read_exact(f, sizeof writable), sizeof writable);
   memcpy(w1c, read_exact(f, sizeof w1c), sizeof w1c);

@@ -1,11 +1,11 @@
 // A device's compiled tables as source a hypervisor embeds: a C header, a Rust
-// module, or JSON. Per dword the eight masks the hot path reads (in
-// DeviceTables.hot's order), the hook number, and the initial virtual state.
+// module, or JSON. Per dword the eight masks of the access semantics, the
+// hook number, and the initial virtual state (by dword: the runtime's compact
+// per-function slots are its own layout, not part of the format).
 // The semantics a consumer implements are src/runtime/virtual-device.ts's,
 // restated in the generated header's comment.
 import { HOOK_NAMES } from "../compile/vocabulary.js";
 import { CONFIG_DWORDS } from "../host/host.js";
-import { HOT, HOT_STRIDE } from "../runtime/tables.js";
 import type { DeviceTables } from "../runtime/tables.js";
 
 export type ExportFormat = "c" | "rust" | "json";
@@ -19,8 +19,8 @@ export interface ExportInput {
   readonly tables: DeviceTables;
 }
 
-/** Mask names in slot order (HOT's word positions). */
-export const MASK_NAMES: readonly (keyof typeof HOT)[] = (Object.keys(HOT) as (keyof typeof HOT)[]).sort((a, b) => HOT[a] - HOT[b]);
+/** Mask names in the order of a dword's entry in the generated tables. */
+export const MASK_NAMES = ["hwRead", "virtRead", "virtWrite", "virtW1C", "hwWrite", "preserve", "hookBits", "denied"] as const satisfies readonly (keyof DeviceTables)[];
 const snake = (s: string) => s.replace(/[A-Z0-9]+/g, (m) => "_" + m.toLowerCase()).replace(/^_/, "");
 
 /** A C/Rust identifier from any text: `intel-82576.lspci` -> `intel_82576_lspci`. */
@@ -50,7 +50,7 @@ const SEMANTICS = [
 
 export function exportTables(input: ExportInput, format: ExportFormat): string {
   const t = input.tables;
-  const word = (d: number, k: number) => t.hot[d * HOT_STRIDE + k];
+  const word = (d: number, k: number) => t[MASK_NAMES[k]][d];
   const id = identifierOf(input.name);
   if (format === "json") {
     const masks: Record<string, number[]> = {};

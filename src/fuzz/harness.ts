@@ -110,7 +110,7 @@ export function compareState(pair: DevicePair, index: number): Mismatch | undefi
   const s = pair.table.device.shadow;
   const r = pair.ref.shadow;
   for (let d = 0; d < 1024; d++) {
-    if (s[d] !== r[d]) return { index, message: `virtual dword ${hex(d * 4, 3)}: table runtime ${hex(s[d])}, reference ${hex(r[d])}` };
+    if (s.get(d) !== r[d]) return { index, message: `virtual dword ${hex(d * 4, 3)}: table runtime ${hex(s.get(d))}, reference ${hex(r[d])}` };
   }
   return undefined;
 }
@@ -180,7 +180,7 @@ function compareDwords(pair: DevicePair, index: number, first: number, last: num
   const r = pair.ref.shadow;
   for (let d = first; d <= last; d++) {
     if (a[d] !== b[d]) return { index, message: `host dword ${hex(d * 4, 3)}: table runtime ${hex(a[d])}, reference ${hex(b[d])}` };
-    if (s[d] !== r[d]) return { index, message: `virtual dword ${hex(d * 4, 3)}: table runtime ${hex(s[d])}, reference ${hex(r[d])}` };
+    if (s.get(d) !== r[d]) return { index, message: `virtual dword ${hex(d * 4, 3)}: table runtime ${hex(s.get(d))}, reference ${hex(r[d])}` };
   }
   return undefined;
 }

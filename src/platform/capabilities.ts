@@ -28,12 +28,12 @@ function place(offset: number, bits: number): [number, number] {
 /** Set bits of the guest's virtual copy: `bits` is relative to `offset` (any byte offset). */
 export function setVirtualBits(device: VirtualDevice, offset: number, bits: number): void {
   const [d, m] = place(offset, bits);
-  device.shadow[d] = (device.shadow[d] | m) >>> 0;
+  device.shadow.set(d, (device.shadow.get(d) | m) >>> 0);
 }
 
 export function clearVirtualBits(device: VirtualDevice, offset: number, bits: number): void {
   const [d, m] = place(offset, bits);
-  device.shadow[d] = (device.shadow[d] & ~m) >>> 0;
+  device.shadow.set(d, (device.shadow.get(d) & ~m) >>> 0);
 }
 
 /** Set bits in the simulated hardware, as the hardware itself would (status, presence, errors). */

@@ -113,13 +113,15 @@ export function receiveAtRootPort(port: RootPort, message: ErrorMessage): boolea
     if (current & 0x1) setVirtualBits(d, status, 0x2);
     else {
       setVirtualBits(d, status, 0x1);
-      d.shadow[(port.aer + AER.errorSource) >> 2] = ((d.shadow[(port.aer + AER.errorSource) >> 2] & 0xffff0000) | source) >>> 0;
+      const at = (port.aer + AER.errorSource) >> 2;
+      d.shadow.set(at, ((d.shadow.get(at) & 0xffff0000) | source) >>> 0);
     }
   } else {
     if (current & 0x4) setVirtualBits(d, status, 0x8);
     else {
       setVirtualBits(d, status, 0x4 | (message === "ERR_FATAL" ? 0x10 : 0));
-      d.shadow[(port.aer + AER.errorSource) >> 2] = ((d.shadow[(port.aer + AER.errorSource) >> 2] & 0xffff) | (source << 16)) >>> 0;
+      const at = (port.aer + AER.errorSource) >> 2;
+      d.shadow.set(at, ((d.shadow.get(at) & 0xffff) | (source << 16)) >>> 0);
     }
     setVirtualBits(d, status, message === "ERR_FATAL" ? 0x40 : 0x20);
   }

@@ -118,8 +118,8 @@ export function resetGuestView(fn: PassThroughFunction, bars: readonly BarInfo[]
   const s = fn.device.shadow;
   fn.device.resetShadow();
   // Command's virtual bits (decoding, parity, SERR#, Interrupt Disable) reset to 0 (PCI LB 3.0 §6.2.2).
-  s[1] = (s[1] & 0xffff_0000) >>> 0;
-  for (const b of bars) barDwords(b).forEach((d, k) => (s[d] = resetValue(b, k, s[d])));
+  s.set(1, (s.get(1) & 0xffff_0000) >>> 0);
+  for (const b of bars) barDwords(b).forEach((d, k) => s.set(d, resetValue(b, k, s.get(d))));
   for (const e of fn.guestMsixTable) Object.assign(e, { address: 0n, data: 0, masked: true });
   fn.guestPending.clear();
   fn.powerState = 0;

@@ -15,7 +15,7 @@ import { guessWarnings } from "./bar-sizes.js";
 import { attachBars } from "./bars.js";
 import { walkExtended, walkStandard } from "./chains.js";
 import { evalGuard, templateSize } from "../compile/guards.js";
-import { type DeviceTables, HOT_STRIDE, packHot, type PlacedLayout, type UnknownCapability } from "./tables.js";
+import { assignSlots, type DeviceTables, HOT_STRIDE, packHot, type PlacedLayout, type UnknownCapability } from "./tables.js";
 
 export type { DeviceTables, PlacedLayout, UnknownCapability } from "./tables.js";
 export { evalGuard, packHot };
@@ -292,12 +292,13 @@ export function attach(compiled: CompiledRules, host: HostDevice, opts: AttachOp
     denied[d] = deny;
     initialShadow[d] &= ~deny;
   }
+  const slots = assignSlots({ virtRead, virtWrite, virtW1C, covered, initialShadow });
   const hot = new Uint32Array(n * HOT_STRIDE);
-  packHot({ hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hookBits, denied, hot });
+  packHot({ hwRead, virtRead, virtWrite, virtW1C, hwWrite, hookBits, denied, covered, initialShadow, slot: slots.slot, hot });
   if (policy.permissive) notes.push(`device "${policy.name}" is permissive: bytes no rule covers pass through to the hardware`);
 
   return {
-    hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hot, hook, hookBits, denied, initialShadow, covered, snapshot,
+    hwRead, virtRead, virtWrite, virtW1C, hwWrite, preserve, hot, ...slots, hook, hookBits, denied, initialShadow, covered, snapshot,
     hardware: { writable, w1c, rsvdz },
     placed, unknown, bars, policy, headerType, notes,
   };

@@ -56,16 +56,17 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
         // clears F. A write that would run past the end fails and leaves F
         // set, so the guest's driver times out, as under vfio (pci_write_vpd).
         if (bits !== 0xffff0000 || (written & bits) === 0) return;
-        const address = (s[d] >>> 16) & 0x7fff;
-        if (s[d] >>> 31 === 0) {
+        const flag = s.get(d);
+        const address = (flag >>> 16) & 0x7fff;
+        if (flag >>> 31 === 0) {
           let data = 0;
           for (let i = 3; i >= 0; i--) data = (data << 8) | (vpd[address + i] ?? 0xff);
-          s[d + 1] = data >>> 0;
-          s[d] = (s[d] | 0x80000000) >>> 0;
+          s.set(d + 1, data >>> 0);
+          s.set(d, (flag | 0x80000000) >>> 0);
         } else if (address + 4 <= vpd.length) {
-          const data = s[d + 1];
+          const data = s.get(d + 1);
           for (let i = 0; i < 4; i++) vpd[address + i] = (data >>> (8 * i)) & 0xff;
-          s[d] = (s[d] & 0x7fffffff) >>> 0;
+          s.set(d, (flag & 0x7fffffff) >>> 0);
         }
         return;
       }
@@ -75,23 +76,23 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
         // can: PCIe Device Capabilities bit 28 and AF Capabilities bit 1 (dword bit
         // 25) both sit in the dword before the trapped one. Elsewhere the write
         // does nothing, as the hardware would ignore it.
-        if ((written & bits & s[d]) === 0 || !flrCapable(device, d, bits)) return;
+        if ((written & bits & s.get(d)) === 0 || !flrCapable(device, d, bits)) return;
         device.resetShadow();
         l.functionReset?.(device);
         return;
       case "msi_enable":
-        l.msiEnable?.(device, d, (s[d] & bits) !== 0);
+        l.msiEnable?.(device, d, (s.get(d) & bits) !== 0);
         return;
       case "msix_control":
         // Enable is Message Control bit 15, Function Mask bit 14 (upper half).
-        l.msixControl?.(device, d, (s[d] & bits & 0x80000000) !== 0, (s[d] & bits & 0x40000000) !== 0);
+        l.msixControl?.(device, d, (s.get(d) & bits & 0x80000000) !== 0, (s.get(d) & bits & 0x40000000) !== 0);
         return;
       case "power_state":
-        l.powerState?.(device, d, (s[d] & bits) >>> (31 - Math.clz32(bits & -bits)));
+        l.powerState?.(device, d, (s.get(d) & bits) >>> (31 - Math.clz32(bits & -bits)));
         return;
       case "secondary_bus_reset":
         // Asserting the bit (a write that sets it) resets the bus below; holding or clearing it does nothing more.
-        if ((written & bits & s[d]) !== 0) l.secondaryBusReset?.(device);
+        if ((written & bits & s.get(d)) !== 0) l.secondaryBusReset?.(device);
         return;
     }
   };

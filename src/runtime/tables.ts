@@ -31,10 +31,20 @@ export interface DeviceTables {
   readonly hwWrite: Uint32Array;
   readonly preserve: Uint32Array;
   /**
-   * The masks the hot path reads, interleaved per dword (HOT_STRIDE words:
-   * see HOT): one trapped access touches one cache line, not eight arrays.
+   * What the hot path reads, interleaved per dword (HOT_STRIDE words: see
+   * HOT): one trapped access touches one cache line, not eight arrays.
    */
   readonly hot: Uint32Array;
+  /**
+   * Per dword, where a function keeps its virtual copy: an index into the
+   * function's STATE words, or 0 for a dword with no virtual state (word 0 of
+   * every function is a constant 0). See assignSlots.
+   */
+  readonly slot: Uint16Array;
+  /** Words of virtual state per function (slots, with word 0; a multiple of 16: whole cache lines). */
+  readonly stateWords: number;
+  /** A function's virtual state after attach, by slot (initialShadow, compacted). */
+  readonly initialState: Uint32Array;
   /** Per dword, 1 + index into HOOK_NAMES, or 0. */
   readonly hook: Uint8Array;
   /** Per dword, the bits of trapped fields: a write that misses them calls no hook. */
@@ -55,21 +65,54 @@ export interface DeviceTables {
   readonly notes: readonly string[];
 }
 
-/** Interleave the per-mask arrays into `hot` (again, after a test changed a mask array). */
-export function packHot(t: Pick<DeviceTables, "hwRead" | "virtRead" | "virtWrite" | "virtW1C" | "hwWrite" | "preserve" | "hookBits" | "denied" | "hot">): void {
+/** Whether dword `d` has virtual state a function must keep: emulated bits the guest, a hook or the platform can see or change. */
+function needsSlot(t: Pick<DeviceTables, "virtRead" | "virtWrite" | "virtW1C" | "covered" | "initialShadow">, d: number): boolean {
+  // Bits no rule covers (default deny, past the host's size) read a constant
+  // 0 from the shadow and take no writes: they need no per-function word.
+  return ((t.virtRead[d] & t.covered[d]) | t.virtWrite[d] | t.virtW1C[d] | t.initialShadow[d]) !== 0;
+}
+
+/**
+ * Give each dword with virtual state a slot in a function's state, in dword
+ * order from 1. The 82576 has ~50 such dwords of 1024: a function keeps 256
+ * bytes, not 4 KiB, so that 10,000 VFs' state fits in the caches (and the
+ * lines of one function's registers are few).
+ */
+export function assignSlots(t: Pick<DeviceTables, "virtRead" | "virtWrite" | "virtW1C" | "covered" | "initialShadow">): Pick<DeviceTables, "slot" | "stateWords" | "initialState"> {
+  const slot = new Uint16Array(CONFIG_DWORDS);
+  let next = 1;
+  for (let d = 0; d < CONFIG_DWORDS; d++) if (needsSlot(t, d)) slot[d] = next++;
+  const stateWords = (next + 15) & ~15;
+  const initialState = new Uint32Array(stateWords);
+  for (let d = 0; d < CONFIG_DWORDS; d++) if (slot[d] !== 0) initialState[slot[d]] = t.initialShadow[d];
+  return { slot, stateWords, initialState };
+}
+
+/**
+ * Interleave the per-mask arrays and the slots into `hot` (again, after a
+ * test changed a mask array). Slots stay as attach assigned them (pools are
+ * sized by them): a change that gives a dword without a slot virtual state
+ * is refused.
+ */
+export function packHot(t: Pick<DeviceTables, "hwRead" | "virtRead" | "virtWrite" | "virtW1C" | "hwWrite" | "hookBits" | "denied" | "covered" | "initialShadow" | "slot" | "hot">): void {
   for (let d = 0; d < CONFIG_DWORDS; d++) {
+    if (t.slot[d] === 0 && needsSlot(t, d)) throw new Error(`packHot: dword ${d} has virtual state but no slot; attach again`);
     const i = d * HOT_STRIDE;
     t.hot[i + HOT.hwRead] = t.hwRead[d];
     t.hot[i + HOT.virtRead] = t.virtRead[d];
     t.hot[i + HOT.virtWrite] = t.virtWrite[d];
     t.hot[i + HOT.virtW1C] = t.virtW1C[d];
     t.hot[i + HOT.hwWrite] = t.hwWrite[d];
-    t.hot[i + HOT.preserve] = t.preserve[d];
+    t.hot[i + HOT.slot] = t.slot[d];
     t.hot[i + HOT.hookBits] = t.hookBits[d];
     t.hot[i + HOT.denied] = t.denied[d];
   }
 }
 
-/** Word positions within a dword's slot of DeviceTables.hot. */
-export const HOT = { hwRead: 0, virtRead: 1, virtWrite: 2, virtW1C: 3, hwWrite: 4, preserve: 5, hookBits: 6, denied: 7 } as const;
+/**
+ * Word positions within a dword's entry of DeviceTables.hot. `preserve` is
+ * not among them: only a write that reaches the hardware reads it, and the
+ * slot takes its place, so that an entry stays 32 bytes.
+ */
+export const HOT = { hwRead: 0, virtRead: 1, virtWrite: 2, virtW1C: 3, hwWrite: 4, slot: 5, hookBits: 6, denied: 7 } as const;
 export const HOT_STRIDE = 8;

@@ -13,13 +13,6 @@ import { CONFIG_DWORDS, type HostDevice, type HostFunctions } from "../host/host
 import type { DeviceTables } from "./attach.js";
 import { DeviceLog } from "./log.js";
 
-/**
- * Function fn's dwords start at fn << FN_SHIFT (1024 dwords each). A literal
- * here rather than CONFIG_DWORDS: V8 reads an imported binding through a cell
- * and checks it on every access, a dependent load before the state's address.
- */
-const FN_SHIFT = 10;
-
 /** Value mask by access size; 0 for sizes that are not 1, 2 or 4. */
 const SIZE_MASK = new Uint32Array([0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0]);
 
@@ -31,8 +24,11 @@ export type HookHandler = (device: VirtualDevice, hook: HookName, dword: number,
 
 /**
  * The trapped-access hot path for devices that share one set of tables (one
- * device, or the identical VFs of a PF), their virtual state in shared flat
- * arrays, struct of arrays: function `fn`'s dwords at [fn * 1024, fn * 1024 + 1024).
+ * device, or the identical VFs of a PF), their virtual state in one shared
+ * flat array: function `fn`'s words at [fn * stateWords, (fn + 1) * stateWords),
+ * dword d's at slot[d] among them (tables.ts, assignSlots). Only dwords with
+ * virtual state have a slot (~50 of 1024 on the 82576): 256 bytes a function
+ * rather than 4 KiB, so that 10,000 VFs' state stays in the caches.
  *
  * Why a function number and not a per-device object: spread over 10,000 VFs,
  * every object the hot path follows before it can load the state is one more
@@ -41,10 +37,14 @@ export type HookHandler = (device: VirtualDevice, hook: HookName, dword: number,
  * both misses overlap, as in C; `npm run bench:c` measures both ways.
  */
 export class DeviceStates {
-  readonly shadow: Uint32Array;
+  /** Every function's virtual state, by slot (see VirtualShadow for a function's view by dword). */
+  readonly words: Uint32Array;
+  /** Words per function (tables.stateWords). */
+  readonly stride: number;
   /** One bit per dword of every function: its default-deny line was logged (a bit, not a byte: 1.25 MB for 10,000 VFs, not 10). */
   private readonly denyLogged: Uint32Array;
   private readonly hot: Uint32Array;
+  private readonly preserve: Uint32Array;
   /** The per-function objects, for what is not the hot path (logs, the platform), and what hooks are given. */
   private readonly devices: VirtualDevice[] = [];
   /**
@@ -65,9 +65,11 @@ export class DeviceStates {
     readonly capacity: number,
     hosts?: HostFunctions,
   ) {
-    this.shadow = new Uint32Array(capacity * CONFIG_DWORDS);
+    this.stride = tables.stateWords;
+    this.words = new Uint32Array(capacity * tables.stateWords);
     this.denyLogged = new Uint32Array(capacity * (CONFIG_DWORDS / 32));
     this.hot = tables.hot;
+    this.preserve = tables.preserve;
     if (hosts) {
       this.hosts = hosts;
       this.hostList = undefined;
@@ -93,9 +95,9 @@ export class DeviceStates {
   // write themselves, not in a helper: V8 inlines a bounded amount of code into
   // a caller, and each level of calls spends some of it.
   //
-  // Offsets into `hot` are HOT's word positions (attach.ts), written as
+  // Offsets into `hot` are HOT's word positions (tables.ts), written as
   // literals so that V8 sees constant indexes: 0 hwRead, 1 virtRead,
-  // 2 virtWrite, 3 virtW1C, 4 hwWrite, 5 preserve, 6 hookBits, 7 denied.
+  // 2 virtWrite, 3 virtW1C, 4 hwWrite, 5 slot, 6 hookBits, 7 denied.
 
   /** The guest reads `size` bytes at `offset` of function `fn` (a number `add` returned). */
   read(fn: number, offset: number, size: number): number {
@@ -105,7 +107,7 @@ export class DeviceStates {
     const h = this.hot;
     const i = d << 3;
     const shift = (offset & 3) << 3;
-    let v = this.shadow[(fn << FN_SHIFT) + d] & h[i + 1];
+    let v = this.words[fn * this.stride + h[i + 5]] & h[i + 1];
     // The host is read only when the bytes asked for hold a passed-through bit:
     // each host read costs a sysfs or VFIO access on real hardware.
     const hr = h[i] & (mask << shift);
@@ -130,19 +132,19 @@ export class DeviceStates {
     const shift = (offset & 3) << 3;
     const enable = mask << shift;
     const v = (value << shift) & enable;
-    const at = (fn << FN_SHIFT) + d;
-    let s = this.shadow[at];
+    const at = fn * this.stride + h[i + 5];
+    let s = this.words[at];
     // Without a branch (vw = 0 leaves s as it is): whether a write covers
     // emulated bits is random on a guest's trace, and a mispredict costs more.
     const vw = h[i + 2] & enable;
     s = (s & ~vw) | (v & vw);
     s &= ~(h[i + 3] & v);
-    this.shadow[at] = s;
+    this.words[at] = s;
     const pass = h[i + 4] & enable;
     if (pass !== 0) this.writeHardware(fn, d, v, enable, pass, offset, size, mask);
     const trapped = h[i + 6];
     if ((trapped & enable) !== 0) this.hooks[fn](this.devices[fn], HOOK_NAMES[this.tables.hook[d] - 1], d, enable, trapped);
-    if ((h[i + 7] & enable) !== 0 && (this.denyLogged[at >>> 5] & (1 << (at & 31))) === 0) this.noteDenied(fn, at);
+    if ((h[i + 7] & enable) !== 0) this.noteDenied(fn, d);
   }
 
   /**
@@ -151,7 +153,7 @@ export class DeviceStates {
    * (preserve), except RW1C and RsvdZ bits the guest does not own, written 0.
    */
   private writeHardware(fn: number, d: number, v: number, enable: number, pass: number, offset: number, size: number, mask: number): void {
-    const keep = this.hot[(d << 3) + 5] & enable;
+    const keep = this.preserve[d] & enable;
     let out = v & pass;
     if (keep !== 0) out |= this.hosts.functionRead32(fn, d) & keep;
     // Bit 0 of each byte of `lanes` says whether that byte holds a passed bit.
@@ -186,10 +188,55 @@ export class DeviceStates {
     for (let i = 0; i < size && offset + i < 4096; i++) this.write(fn, offset + i, 1, (value >>> (i << 3)) & 0xff);
   }
 
-  private noteDenied(fn: number, at: number): void {
+  /** A write touched default-deny bits of dword `d`: logged once per dword and function. */
+  private noteDenied(fn: number, d: number): void {
+    const at = (fn << 10) + d;
+    if ((this.denyLogged[at >>> 5] & (1 << (at & 31))) !== 0) return;
     this.denyLogged[at >>> 5] |= 1 << (at & 31);
-    const d = at - (fn << FN_SHIFT);
     this.devices[fn].log.emit(`write to 0x${(d * 4).toString(16).padStart(3, "0")} touches bytes no rule covers; dropped (default deny)`);
+  }
+}
+
+/**
+ * One function's virtual copy of the emulated and hidden bits, by dword (what
+ * hooks and the platform change; the guest's masks do not apply). A dword
+ * with no virtual state (no slot) reads 0 and ignores writes: its bits are
+ * passed through, or no rule covers them and the default denies them.
+ */
+export class VirtualShadow {
+  private readonly base: number;
+  private readonly slot: Uint16Array;
+  private readonly words: Uint32Array;
+  private readonly initial: Uint32Array;
+
+  constructor(states: DeviceStates, fn: number) {
+    this.words = states.words;
+    this.base = fn * states.stride;
+    this.slot = states.tables.slot;
+    this.initial = states.tables.initialState;
+  }
+
+  /** Dword `d` (0..1023) of the virtual copy. */
+  get(d: number): number {
+    return this.words[this.base + (this.slot[d] ?? 0)];
+  }
+
+  /** Set dword `d`; dropped for a dword with no virtual state. */
+  set(d: number, value: number): void {
+    const k = this.slot[d] ?? 0;
+    if (k !== 0) this.words[this.base + k] = value;
+  }
+
+  /** Back to what attach computed. */
+  reset(): void {
+    this.words.set(this.initial, this.base);
+  }
+
+  /** All 1024 dwords, a copy (for comparisons and tests, not the hot path). */
+  toArray(): Uint32Array {
+    const out = new Uint32Array(CONFIG_DWORDS);
+    for (let d = 0; d < CONFIG_DWORDS; d++) out[d] = this.get(d);
+    return out;
   }
 }
 
@@ -225,8 +272,8 @@ class HostList implements HostFunctions {
  * one unless `states` is given (identical VFs sharing `tables`).
  */
 export class VirtualDevice {
-  /** The guest's virtual copy of every emulated and hidden bit (a view of this device's slice of the pool's state). */
-  readonly shadow: Uint32Array;
+  /** The guest's virtual copy of every emulated and hidden bit (this device's words of the pool's state). */
+  readonly shadow: VirtualShadow;
   readonly states: DeviceStates;
   /** This device's number in `states`. */
   readonly fn: number;
@@ -241,8 +288,8 @@ export class VirtualDevice {
   ) {
     this.states = states ?? new DeviceStates(tables, 1, isHostFunctions(host) ? host : new OneHost(host));
     this.fn = this.states.add(this, host, onHook);
-    this.shadow = this.states.shadow.subarray(this.fn * CONFIG_DWORDS, (this.fn + 1) * CONFIG_DWORDS);
-    this.shadow.set(tables.initialShadow);
+    this.shadow = new VirtualShadow(this.states, this.fn);
+    this.shadow.reset();
     if (tables.policy.permissive) this.log.once("permissive", `device "${tables.policy.name}" is permissive: uncovered bytes pass through`);
   }
 
@@ -263,6 +310,6 @@ export class VirtualDevice {
 
   /** Reset the virtual state to what attach computed (function-level reset, tests). */
   resetShadow(): void {
-    this.shadow.set(this.tables.initialShadow);
+    this.shadow.reset();
   }
 }

@@ -48,7 +48,7 @@ function expected(device: string, lines: readonly string[]): string {
     if (op === "r") out.push(`r ${(dev.read(parseInt(o, 16), Number(s)) >>> 0).toString(16).padStart(8, "0")}`);
     else dev.write(parseInt(o, 16), Number(s), parseInt(v, 16));
   }
-  for (let d = 0; d < 1024; d++) out.push(`s ${(d * 4).toString(16).padStart(3, "0")} ${host.words[d].toString(16).padStart(8, "0")} ${dev.shadow[d].toString(16).padStart(8, "0")}`);
+  for (let d = 0; d < 1024; d++) out.push(`s ${(d * 4).toString(16).padStart(3, "0")} ${host.words[d].toString(16).padStart(8, "0")} ${dev.shadow.get(d).toString(16).padStart(8, "0")}`);
   return out.join("\n") + "\n";
 }
 

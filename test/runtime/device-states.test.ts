@@ -1,6 +1,7 @@
 // Many devices' virtual state in shared flat arrays (DeviceStates): a device
 // in a pool behaves exactly as one with its own arrays, its `shadow` is its
-// own slice of the pool, and a full pool is a typed error.
+// own words of the pool (only dwords with virtual state have one), and a full
+// pool is a typed error.
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { CfgvirtError } from "../../src/diag/diagnostic.js";
@@ -43,7 +44,7 @@ it("devices in one pool behave as devices with their own state, and do not distu
         } else expect(p.device.read(a.offset, a.size)).toBe(q.device.read(a.offset, a.size));
       }
       for (let k = 0; k < 3; k++) {
-        expect(pooled[k].device.shadow).toEqual(alone[k].device.shadow);
+        expect(pooled[k].device.shadow.toArray()).toEqual(alone[k].device.shadow.toArray());
         expect(pooled[k].host.words).toEqual(alone[k].host.words);
       }
     }),
@@ -51,19 +52,47 @@ it("devices in one pool behave as devices with their own state, and do not distu
   );
 });
 
-it("a pooled device's shadow is its slice of the pool; reset restores only that slice", () => {
+it("a pooled device's shadow is its words of the pool; reset restores only those", () => {
   const states = new DeviceStates(tables, 2);
   const a = make(states).device;
   const b = make(states).device;
-  expect(a.shadow.length).toBe(1024);
+  expect(a.shadow.toArray()).toEqual(tables.initialShadow);
   a.write(0x3c, 1, 0x55); // Interrupt Line, emulated
-  expect(states.shadow[0x3c >> 2] & 0xff).toBe(0x55);
+  expect(states.words[tables.slot[0x3c >> 2]] & 0xff).toBe(0x55);
   expect(b.read(0x3c, 1)).toBe(tables.initialShadow[0x3c >> 2] & 0xff);
-  b.shadow[0x0f] = 0x1234; // as a hook or the platform would
-  expect(states.shadow[1024 + 0x0f]).toBe(0x1234);
+  b.shadow.set(0x0f, 0x1234); // as a hook or the platform would
+  expect(states.words[states.stride + tables.slot[0x0f]]).toBe(0x1234);
+  expect(b.shadow.get(0x0f)).toBe(0x1234);
   b.resetShadow();
-  expect(b.shadow[0x0f]).toBe(tables.initialShadow[0x0f]);
+  expect(b.shadow.get(0x0f)).toBe(tables.initialShadow[0x0f]);
   expect(a.read(0x3c, 1)).toBe(0x55);
+});
+
+it("a function keeps words only for dwords with virtual state; the others read 0 and ignore the platform's writes", () => {
+  const states = new DeviceStates(tables, 2);
+  const a = make(states).device;
+  const b = make(states).device;
+  let kept = 0;
+  for (let d = 0; d < 1024; d++) {
+    const virtual = ((tables.virtRead[d] & tables.covered[d]) | tables.virtWrite[d] | tables.virtW1C[d] | tables.initialShadow[d]) !== 0;
+    expect(tables.slot[d] !== 0).toBe(virtual);
+    if (virtual) kept++;
+  }
+  expect(kept).toBeLessThan(128);
+  expect(states.stride).toBeGreaterThan(kept);
+  expect(states.stride % 16).toBe(0);
+  expect(states.words.length).toBe(2 * states.stride);
+  // A default-deny dword: no slot; writes through the shadow are dropped, the guest reads 0.
+  const denied = tables.denied.findIndex((m, d) => m === 0xffffffff && tables.slot[d] === 0);
+  expect(denied).toBeGreaterThan(0);
+  a.shadow.set(denied, 0xdeadbeef);
+  expect(a.shadow.get(denied)).toBe(0);
+  expect(a.read(denied * 4, 4)).toBe(0);
+  // Every function's word 0 (where such dwords point) stays 0.
+  a.write(denied * 4, 4, 0xffffffff);
+  expect(states.words[0]).toBe(0);
+  expect(states.words[states.stride]).toBe(0);
+  expect(b.shadow.toArray()).toEqual(tables.initialShadow);
 });
 
 it("a full pool is a typed error", () => {
@@ -112,7 +141,7 @@ it("functions addressed by number (states.read / states.write) behave as devices
           } else expect(states.read(pooled[a.device].fn, a.offset, a.size)).toBe(q.read(a.offset, a.size));
         }
         for (let k = 0; k < 3; k++) {
-          expect(pooled[k].shadow).toEqual(alone[k].device.shadow);
+          expect(pooled[k].shadow.toArray()).toEqual(alone[k].device.shadow.toArray());
           expect(hosts.hosts[k].words).toEqual(alone[k].host.words);
         }
       },

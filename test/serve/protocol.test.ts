@@ -77,7 +77,7 @@ describe("framing", () => {
         const c = feed(cut, split(stream, cuts));
         expect(b.equals(a)).toBe(true);
         expect(c.equals(a)).toBe(true);
-        expect(Array.from(bytewise.opened.device.shadow)).toEqual(Array.from(whole.opened.device.shadow));
+        expect(bytewise.opened.device.shadow.toArray()).toEqual(whole.opened.device.shadow.toArray());
         expect(bytewise.opened.host.bytes()).toEqual(whole.opened.host.bytes());
         expect(whole.partial).toBe(false);
       }),
