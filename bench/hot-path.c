@@ -37,33 +37,45 @@ static uint8_t *kind, *size;
 static uint16_t *offset;
 static uint32_t *value;
 
-/* Per-device state in flat arrays: device i's virtual state at [i * state_words], its host's dwords at [i * DWORDS]; access j goes to device which[j]. */
+/*
+ * Per-device state in flat arrays: device i's virtual state at [i * state_words];
+ * its host's dword d at host_all[(at[d] >> 4) + (i << (at[d] & 15))], as
+ * bench/pooled-host.ts keeps them (the dwords the runtime reaches together, 16
+ * words a device; one device: plain, at[d] = d << 4). Access j goes to device which[j].
+ */
 struct config {
   uint32_t *shadow_all, *host_all;
+  uint32_t at[DWORDS];
   uint16_t *which;
 };
 
+static inline uint32_t *host_word(const struct config *c, uint32_t fn, uint32_t d) {
+  uint32_t e = c->at[d];
+  return &c->host_all[(e >> 4) + ((size_t)fn << (e & 15))];
+}
+
 static const uint32_t SIZE_MASK[8] = {0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0};
 
-static void host_write(uint32_t *host, uint32_t off, uint32_t sz, uint32_t v) {
+static void host_write(const struct config *c, uint32_t fn, uint32_t off, uint32_t sz, uint32_t v) {
   if (off >= host_size) return;
   uint32_t d = off >> 2, shift = (off & 3) * 8;
   uint32_t enable = sz == 4 ? 0xffffffffu : (((1u << (sz * 8)) - 1) << shift);
   uint32_t val = (v << shift) & enable;
   uint32_t wr = writable[d] & enable;
-  uint32_t next = (host[d] & ~wr) | (val & wr);
+  uint32_t *host = host_word(c, fn, d);
+  uint32_t next = (*host & ~wr) | (val & wr);
   next &= ~(val & w1c[d]);
-  host[d] = next & ~rsvdz[d];
+  *host = next & ~rsvdz[d];
 }
 
-static uint32_t read_in_dword(uint32_t *shadow, uint32_t *host, uint32_t off, uint32_t mask) {
+static uint32_t read_in_dword(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t mask) {
   uint32_t d = off >> 2;
   const uint32_t *h = &hot[d * STRIDE];
   uint32_t shift = (off & 3) * 8;
   uint32_t v = shadow[h[SLOT]] & h[1];
   /* As the JS: the host is read only when the bytes asked for hold a passed-through bit. */
   uint32_t hr = h[0] & (mask << shift);
-  if (hr) v |= host[d] & hr;
+  if (hr) v |= *host_word(c, fn, d) & hr;
   return (v >> shift) & mask;
 }
 
@@ -90,7 +102,7 @@ static void run_hook(uint32_t *shadow, uint32_t d, uint32_t written, uint32_t tr
   }
 }
 
-static void write_in_dword(uint32_t *shadow, uint32_t *host, uint32_t off, uint32_t sz, uint32_t mask, uint32_t value) {
+static void write_in_dword(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t sz, uint32_t mask, uint32_t value) {
   uint32_t d = off >> 2;
   const uint32_t *h = &hot[d * STRIDE];
   uint32_t shift = (off & 3) * 8;
@@ -106,34 +118,34 @@ static void write_in_dword(uint32_t *shadow, uint32_t *host, uint32_t off, uint3
   if (pass) {
     uint32_t keep = preserve[d] & enable;
     uint32_t out = v & pass;
-    if (keep) out |= host[d] & keep;
+    if (keep) out |= *host_word(c, fn, d) & keep;
     uint32_t lanes = pass | (pass >> 4);
     lanes |= lanes >> 2;
     lanes |= lanes >> 1;
     lanes &= 0x01010101u;
-    if (lanes == (enable & 0x01010101u)) host_write(host, off, sz, (out >> shift) & mask);
+    if (lanes == (enable & 0x01010101u)) host_write(c, fn, off, sz, (out >> shift) & mask);
     else
       for (uint32_t i = 0; i < 4; i++)
-        if ((lanes >> (i * 8)) & 1) host_write(host, d * 4 + i, 1, (out >> (i * 8)) & 0xff);
+        if ((lanes >> (i * 8)) & 1) host_write(c, fn, d * 4 + i, 1, (out >> (i * 8)) & 0xff);
   }
   if (h[6] & enable) run_hook(shadow, d, enable, h[6]);
 }
 
-static uint32_t device_read(uint32_t *shadow, uint32_t *host, uint32_t off, uint32_t sz) {
+static uint32_t device_read(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t sz) {
   uint32_t mask = SIZE_MASK[sz & 7];
-  if (mask && off < 4096 && (off & 3) + sz <= 4) return read_in_dword(shadow, host, off, mask);
+  if (mask && off < 4096 && (off & 3) + sz <= 4) return read_in_dword(c, fn, shadow, off, mask);
   uint32_t v = 0;
-  for (int i = (int)sz - 1; i >= 0; i--) v = (v << 8) | (off + i < 4096 ? read_in_dword(shadow, host, off + i, 0xff) : 0xff);
+  for (int i = (int)sz - 1; i >= 0; i--) v = (v << 8) | (off + i < 4096 ? read_in_dword(c, fn, shadow, off + i, 0xff) : 0xff);
   return v;
 }
 
-static void device_write(uint32_t *shadow, uint32_t *host, uint32_t off, uint32_t sz, uint32_t value) {
+static void device_write(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t sz, uint32_t value) {
   uint32_t mask = SIZE_MASK[sz & 7];
   if (mask && off < 4096 && (off & 3) + sz <= 4) {
-    write_in_dword(shadow, host, off, sz, mask, value);
+    write_in_dword(c, fn, shadow, off, sz, mask, value);
     return;
   }
-  for (uint32_t i = 0; i < sz && off + i < 4096; i++) write_in_dword(shadow, host, off + i, 1, 0xff, (value >> (i * 8)) & 0xff);
+  for (uint32_t i = 0; i < sz && off + i < 4096; i++) write_in_dword(c, fn, shadow, off + i, 1, 0xff, (value >> (i * 8)) & 0xff);
 }
 
 static int32_t run(const struct config *c, uint64_t n) {
@@ -141,10 +153,10 @@ static int32_t run(const struct config *c, uint64_t n) {
   uint32_t m = trace_len - 1;
   for (uint64_t i = 0; i < n; i++) {
     uint32_t j = (uint32_t)i & m;
-    uint32_t *shadow = c->shadow_all + (size_t)c->which[j] * state_words;
-    uint32_t *host = c->host_all + (size_t)c->which[j] * DWORDS;
-    if (kind[j] == 0) sum = (int32_t)((uint32_t)sum + device_read(shadow, host, offset[j], size[j]));
-    else device_write(shadow, host, offset[j], size[j], value[j]);
+    uint32_t fn = c->which[j];
+    uint32_t *shadow = c->shadow_all + (size_t)fn * state_words;
+    if (kind[j] == 0) sum = (int32_t)((uint32_t)sum + device_read(c, fn, shadow, offset[j], size[j]));
+    else device_write(c, fn, shadow, offset[j], size[j], value[j]);
   }
   return sum;
 }
@@ -164,15 +176,37 @@ static double clock_of(clockid_t which) {
   return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/*
+ * As hostLayout in bench/pooled-host.ts: the dwords the runtime reads or writes
+ * (hwRead or hwWrite set) together, a power of two words a device (at least
+ * 16), then every dword 1024 apart. Returns the words the hosts need.
+ */
+static size_t host_layout(struct config *c, size_t devices) {
+  uint32_t near = 0, shift = 4;
+  for (uint32_t d = 0; d < DWORDS; d++) near += (hot[d * STRIDE] | hot[d * STRIDE + 4]) != 0;
+  while ((1u << shift) < near) shift++;
+  size_t far = devices << shift;
+  for (uint32_t d = 0, k = 0; d < DWORDS; d++)
+    c->at[d] = (hot[d * STRIDE] | hot[d * STRIDE + 4]) ? (k++ << 4) | shift : (uint32_t)((far + d) << 4) | 10;
+  return far + devices * DWORDS;
+}
+
 static struct config make_config(int devices, uint16_t *which) {
-  struct config c = {malloc((size_t)devices * state_words * sizeof *initial_state), malloc((size_t)devices * sizeof initial_host), which};
+  struct config c = {.shadow_all = malloc((size_t)devices * state_words * sizeof *initial_state), .which = which};
+  /* One device's host is plain, as src/host/simulated.ts keeps it. */
+  size_t host_words = DWORDS;
+  if (devices == 1)
+    for (uint32_t d = 0; d < DWORDS; d++) c.at[d] = d << 4;
+  else
+    host_words = host_layout(&c, (size_t)devices);
+  c.host_all = malloc(host_words * sizeof *c.host_all);
   if (!c.shadow_all || !c.host_all) {
     fprintf(stderr, "hot-path: out of memory\n");
     exit(2);
   }
   for (int i = 0; i < devices; i++) {
     memcpy(c.shadow_all + (size_t)i * state_words, initial_state, state_words * sizeof *initial_state);
-    memcpy(c.host_all + (size_t)i * DWORDS, initial_host, sizeof initial_host);
+    for (uint32_t d = 0; d < DWORDS; d++) *host_word(&c, (uint32_t)i, d) = initial_host[d];
   }
   return c;
 }

@@ -16,6 +16,7 @@ import { DEFAULT_EXAMPLE } from "../src/open-device.js";
 import { packageRoot } from "../src/paths.js";
 import { standardHooks } from "../src/runtime/hooks.js";
 import { DeviceLog } from "../src/runtime/log.js";
+import type { DeviceTables } from "../src/runtime/tables.js";
 import { DeviceStates, VirtualDevice } from "../src/runtime/virtual-device.js";
 import { HostPool, PooledHost } from "./pooled-host.js";
 
@@ -155,6 +156,9 @@ export function freshTableDevice(pair: DevicePair, host: HostDevice = newHost(pa
   return new VirtualDevice(pair.table.tables, host, new DeviceLog(() => {}), standardHooks({ vpd: pair.source.vpd }));
 }
 
+/** The host dwords the runtime reads or writes under tables `t` (its passed-through registers; `preserve` is read only where hwWrite is set). */
+export const runtimeReaches = (t: DeviceTables) => (d: number): boolean => (t.hwRead[d] | t.hwWrite[d]) !== 0;
+
 /**
  * `count` functions sharing one set of tables (identical VFs): their virtual
  * state in one pool's flat arrays and their simulated hosts in one flat array,
@@ -164,7 +168,7 @@ export function manyTableDevices(pair: DevicePair, count: number): { states: Dev
   const t = pair.table.tables;
   const hooks = standardHooks({ vpd: pair.source.vpd });
   const log = new DeviceLog(() => {});
-  const hosts = new HostPool(count, pair.source.bytes, t.hardware, pair.table.host.size);
+  const hosts = new HostPool(count, pair.source.bytes, t.hardware, pair.table.host.size, runtimeReaches(t));
   const states = new DeviceStates(t, count, hosts);
   const devices: VirtualDevice[] = [];
   for (let i = 0; i < count; i++) devices.push(new VirtualDevice(t, new PooledHost(hosts, i), log, hooks, states));
