@@ -30,7 +30,11 @@ export interface HookOptions {
   readonly listener?: PlatformListener;
 }
 
-/** The standard hook handlers. */
+/**
+ * The standard hook handlers. The listener's methods are looked at once,
+ * here: the handler says which hooks it acts on (HookHandler.handles), and
+ * the runtime calls it for no others.
+ */
 export function standardHooks(opts: HookOptions = {}): HookHandler {
   // The device's VPD storage: a copy, so that two devices opened from one image do not share it.
   const vpd = Uint8Array.from(opts.vpd ?? []);
@@ -38,7 +42,13 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
   // Bit positions are the specification's fixed register layouts, relative to
   // the dword the trapped field sits in (capabilities are dword-aligned).
   // The runtime calls a hook only when a write covers some of its trapped bits.
-  return (device: VirtualDevice, hook: HookName, d: number, written: number, bits: number) => {
+  const handles: HookName[] = ["vpd_address", "flr"];
+  if (l.barWritten) handles.push("bar", "rom");
+  if (l.msiEnable) handles.push("msi_enable");
+  if (l.msixControl) handles.push("msix_control");
+  if (l.powerState) handles.push("power_state");
+  if (l.secondaryBusReset) handles.push("secondary_bus_reset");
+  const handler = (device: VirtualDevice, hook: HookName, d: number, written: number, bits: number) => {
     // BAR writes, the commonest trapped writes, need nothing of the device's
     // state: notify before loading it (over many VFs each load is a cache miss).
     if (hook === "bar" || hook === "rom") {
@@ -96,6 +106,7 @@ export function standardHooks(opts: HookOptions = {}): HookHandler {
         return;
     }
   };
+  return Object.assign(handler, { handles });
 }
 
 /** Whether the function advertises the FLR that the trapped bit `bits` of dword `d` initiates (read from the hardware). */

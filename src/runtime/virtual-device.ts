@@ -19,8 +19,25 @@ const SIZE_MASK = new Uint32Array([0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0]);
 /**
  * Called after a guest write that covers trapped bits of a dword: `written` is
  * the mask of the bits the write covered, `trapped` the dword's trapped bits.
+ * `handles`, when given, lists the hooks the handler acts on: the runtime does
+ * not call it for the others (standardHooks without a listener ignores BAR,
+ * MSI and power-state writes; a call that does nothing is a call the hot path
+ * need not make).
  */
-export type HookHandler = (device: VirtualDevice, hook: HookName, dword: number, written: number, trapped: number) => void;
+export type HookHandler = ((device: VirtualDevice, hook: HookName, dword: number, written: number, trapped: number) => void) & {
+  readonly handles?: readonly HookName[];
+};
+
+/** Bit 1 + i set for each hook HOOK_NAMES[i] a handler acts on (tables.hook's numbering). */
+function handledHooks(onHook: HookHandler): number {
+  if (!onHook.handles) return -1;
+  let bits = 0;
+  for (const name of onHook.handles) bits |= 1 << (HOOK_NAMES.indexOf(name) + 1);
+  return bits;
+}
+
+/** A handler that acts on nothing (a VirtualDevice's default). */
+const NO_HOOKS: HookHandler = Object.assign(() => {}, { handles: [] });
 
 /**
  * The trapped-access hot path for devices that share one set of tables (one
@@ -53,6 +70,8 @@ export class DeviceStates {
    * is a cache miss; the handler loads what it uses).
    */
   private readonly hooks: HookHandler[] = [];
+  /** Per function, the hooks its handler acts on (handledHooks' bits): it is not called for others. */
+  private readonly handled: Int32Array;
   private readonly hosts: HostFunctions;
   private readonly hostList: HostList | undefined;
 
@@ -68,6 +87,7 @@ export class DeviceStates {
     this.stride = tables.stateWords;
     this.words = new Uint32Array(capacity * tables.stateWords);
     this.denyLogged = new Uint32Array(capacity * (CONFIG_DWORDS / 32));
+    this.handled = new Int32Array(capacity);
     this.hot = tables.hot;
     this.preserve = tables.preserve;
     if (hosts) {
@@ -86,6 +106,7 @@ export class DeviceStates {
     if (device.tables !== this.tables) throw new CfgvirtError([error("A004", "a device joins a DeviceStates pool with other tables than the pool's", undefined, "create one DeviceStates per set of attached tables")]);
     this.hostList?.hosts.push(host);
     this.hooks.push(onHook);
+    this.handled[this.devices.length] = handledHooks(onHook);
     return this.devices.push(device) - 1;
   }
 
@@ -143,7 +164,10 @@ export class DeviceStates {
     const pass = h[i + 4] & enable;
     if (pass !== 0) this.writeHardware(fn, d, v, enable, pass, offset, size, mask);
     const trapped = h[i + 6];
-    if ((trapped & enable) !== 0) this.hooks[fn](this.devices[fn], HOOK_NAMES[this.tables.hook[d] - 1], d, enable, trapped);
+    if ((trapped & enable) !== 0) {
+      const k = this.tables.hook[d];
+      if (((this.handled[fn] >>> k) & 1) !== 0) this.hooks[fn](this.devices[fn], HOOK_NAMES[k - 1], d, enable, trapped);
+    }
     if ((h[i + 7] & enable) !== 0) this.noteDenied(fn, d);
   }
 
@@ -283,7 +307,7 @@ export class VirtualDevice {
     readonly tables: DeviceTables,
     readonly host: HostDevice,
     readonly log: DeviceLog = new DeviceLog(() => {}),
-    onHook: HookHandler = () => {},
+    onHook: HookHandler = NO_HOOKS,
     states?: DeviceStates,
   ) {
     this.states = states ?? new DeviceStates(tables, 1, isHostFunctions(host) ? host : new OneHost(host));

@@ -103,3 +103,39 @@ describe("platform notifications", () => {
     expect(HOOK_NAMES).toEqual(["bar", "rom", "msi_enable", "msix_control", "power_state", "vpd_address", "flr", "secondary_bus_reset"]);
   });
 });
+
+describe("which hooks the runtime calls", () => {
+  it("standardHooks says it acts on VPD and FLR, and on the others only when the listener has their method", () => {
+    expect(standardHooks().handles).toEqual(["vpd_address", "flr"]);
+    expect(standardHooks({ listener: { barWritten: () => {}, powerState: () => {} } }).handles).toEqual(["vpd_address", "flr", "bar", "rom", "power_state"]);
+  });
+
+  it("a handler is not called for hooks outside its `handles`; one without `handles` gets them all", () => {
+    const { tables, host } = openDevice(file);
+    const calls: string[] = [];
+    const only = Object.assign((_d: VirtualDevice, hook: string) => void calls.push(`only:${hook}`), { handles: ["msi_enable" as const] });
+    const all = (_d: VirtualDevice, hook: string) => void calls.push(`all:${hook}`);
+    for (const onHook of [only, all]) {
+      const dev = new VirtualDevice(tables, host, undefined, onHook);
+      dev.write(0x10, 4, 0xffffffff); // BAR 0: the bar hook
+      dev.write(0x52, 2, 0x0001); // MSI Enable
+    }
+    expect(calls).toEqual(["only:msi_enable", "all:bar", "all:msi_enable"]);
+  });
+
+  it("in a pool, each function's handler is called only for the hooks it acts on", async () => {
+    const { DeviceStates } = await import("../../src/runtime/virtual-device.js");
+    const { tables, host } = openDevice(file);
+    const states = new DeviceStates(tables, 2);
+    const calls: string[] = [];
+    const bars = Object.assign((_d: VirtualDevice, hook: string) => void calls.push(`0:${hook}`), { handles: ["bar" as const] });
+    const none = Object.assign((_d: VirtualDevice, hook: string) => void calls.push(`1:${hook}`), { handles: [] });
+    const a = new VirtualDevice(tables, host, undefined, bars, states);
+    const b = new VirtualDevice(tables, host, undefined, none, states);
+    a.write(0x52, 2, 0x0001);
+    b.write(0x52, 2, 0x0001);
+    a.write(0x10, 4, 0xffffffff);
+    b.write(0x10, 4, 0xffffffff);
+    expect(calls).toEqual(["0:bar"]);
+  });
+});
