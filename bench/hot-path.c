@@ -47,7 +47,12 @@ struct config {
   uint32_t *shadow_all, *host_all;
   uint32_t at[DWORDS];
   uint16_t *which;
+  /* As DeviceStates.denyLogged: one bit per dword of every device, its default-deny line logged. */
+  uint32_t *deny_logged;
 };
+
+/* What the JS runtime logs (a removal, a default-deny line): counted here. */
+static unsigned long removals_noted, denials_logged;
 
 static inline uint32_t *host_word(const struct config *c, uint32_t fn, uint32_t d) {
   uint32_t e = c->at[d];
@@ -75,7 +80,12 @@ static uint32_t read_in_dword(const struct config *c, uint32_t fn, uint32_t *sha
   uint32_t v = shadow[h[SLOT]] & h[1];
   /* As the JS: the host is read only when the bytes asked for hold a passed-through bit. */
   uint32_t hr = h[0] & (mask << shift);
-  if (hr) v |= *host_word(c, fn, d) & hr;
+  if (hr) {
+    uint32_t hw = *host_word(c, fn, d);
+    /* As VirtualDevice.noteAllOnes: a Vendor ID of 0xffff means the device is gone. */
+    if (hw == 0xffffffffu && (*host_word(c, fn, 0) & 0xffff) == 0xffff) removals_noted++;
+    v |= hw & hr;
+  }
   return (v >> shift) & mask;
 }
 
@@ -128,7 +138,14 @@ static void write_in_dword(const struct config *c, uint32_t fn, uint32_t *shadow
       for (uint32_t i = 0; i < 4; i++)
         if ((lanes >> (i * 8)) & 1) host_write(c, fn, d * 4 + i, 1, (out >> (i * 8)) & 0xff);
   }
-  if (h[6] & enable) run_hook(shadow, d, enable, h[6]);
+  /* As DeviceStates.writeTrapped: hooks, then the default-deny line once per dword and device. */
+  if ((h[6] | h[7]) & enable) {
+    if (h[6] & enable) run_hook(shadow, d, enable, h[6]);
+    if (h[7] & enable) {
+      size_t bit = ((size_t)fn << 10) + d;
+      if (!(c->deny_logged[bit >> 5] & (1u << (bit & 31)))) c->deny_logged[bit >> 5] |= 1u << (bit & 31), denials_logged++;
+    }
+  }
 }
 
 static uint32_t device_read(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t sz) {
@@ -200,7 +217,8 @@ static struct config make_config(int devices, uint16_t *which) {
   else
     host_words = host_layout(&c, (size_t)devices);
   c.host_all = malloc(host_words * sizeof *c.host_all);
-  if (!c.shadow_all || !c.host_all) {
+  c.deny_logged = calloc((size_t)devices * (DWORDS / 32), sizeof *c.deny_logged);
+  if (!c.shadow_all || !c.host_all || !c.deny_logged) {
     fprintf(stderr, "hot-path: out of memory\n");
     exit(2);
   }

