@@ -25,7 +25,7 @@ static uint32_t hot[DWORDS * STRIDE];
 static uint32_t preserve[DWORDS];
 /* A function's virtual state by slot: state_words words, word 0 a constant 0. */
 static uint32_t *initial_state;
-static uint32_t state_words;
+static uint32_t state_words, state_shift;
 static uint32_t initial_host[DWORDS];
 static uint32_t writable[DWORDS], w1c[DWORDS], rsvdz[DWORDS];
 static uint8_t hook_kind[DWORDS];
@@ -171,7 +171,7 @@ static int32_t run(const struct config *c, uint64_t n) {
   for (uint64_t i = 0; i < n; i++) {
     uint32_t j = (uint32_t)i & m;
     uint32_t fn = c->which[j];
-    uint32_t *shadow = c->shadow_all + (size_t)fn * state_words;
+    uint32_t *shadow = c->shadow_all + ((size_t)fn << state_shift);
     if (kind[j] == 0) sum = (int32_t)((uint32_t)sum + device_read(c, fn, shadow, offset[j], size[j]));
     else device_write(c, fn, shadow, offset[j], size[j], value[j]);
   }
@@ -244,6 +244,7 @@ int main(int argc, char **argv) {
   memcpy(hot, read_exact(f, sizeof hot), sizeof hot);
   memcpy(preserve, read_exact(f, sizeof preserve), sizeof preserve);
   initial_state = read_exact(f, state_words * sizeof *initial_state);
+  while ((1u << state_shift) < state_words) state_shift++; /* a power of two, as in the JS */
   memcpy(initial_host, read_exact(f, sizeof initial_host), sizeof initial_host);
   memcpy(writable, read_exact(f, sizeof writable), sizeof writable);
   memcpy(w1c, read_exact(f, sizeof w1c), sizeof w1c);

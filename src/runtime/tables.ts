@@ -41,7 +41,7 @@ export interface DeviceTables {
    * every function is a constant 0). See assignSlots.
    */
   readonly slot: Uint16Array;
-  /** Words of virtual state per function (slots, with word 0; a multiple of 16: whole cache lines). */
+  /** Words of virtual state per function (slots, with word 0): a power of two, at least 16 (whole cache lines; function fn's words start at fn << log2). */
   readonly stateWords: number;
   /** A function's virtual state after attach, by slot (initialShadow, compacted). */
   readonly initialState: Uint32Array;
@@ -82,7 +82,8 @@ export function assignSlots(t: Pick<DeviceTables, "virtRead" | "virtWrite" | "vi
   const slot = new Uint16Array(CONFIG_DWORDS);
   let next = 1;
   for (let d = 0; d < CONFIG_DWORDS; d++) if (needsSlot(t, d)) slot[d] = next++;
-  const stateWords = (next + 15) & ~15;
+  let stateWords = 16;
+  while (stateWords < next) stateWords *= 2;
   const initialState = new Uint32Array(stateWords);
   for (let d = 0; d < CONFIG_DWORDS; d++) if (slot[d] !== 0) initialState[slot[d]] = t.initialShadow[d];
   return { slot, stateWords, initialState };
