@@ -46,9 +46,7 @@ const parts: ArrayBufferView[] = [
   t.hardware.rsvdz,
   hookKind,
   vpd,
-  trace.kind,
-  trace.size,
-  trace.offset,
+  trace.op,
   trace.value,
   which,
 ];

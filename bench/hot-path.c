@@ -33,8 +33,8 @@ static uint32_t host_size;
 static uint8_t vpd[65536];
 static uint32_t vpd_len;
 static uint32_t trace_len;
-static uint8_t *kind, *size;
-static uint16_t *offset;
+/* Access j: kind (0 read, 1 write) | size << 1 | offset << 4 (Trace.op in bench/trace.ts), and the value written. */
+static uint32_t *op;
 static uint32_t *value;
 
 /*
@@ -172,8 +172,9 @@ static int32_t run(const struct config *c, uint64_t n) {
     uint32_t j = (uint32_t)i & m;
     uint32_t fn = c->which[j];
     uint32_t *shadow = c->shadow_all + ((size_t)fn << state_shift);
-    if (kind[j] == 0) sum = (int32_t)((uint32_t)sum + device_read(c, fn, shadow, offset[j], size[j]));
-    else device_write(c, fn, shadow, offset[j], size[j], value[j]);
+    uint32_t o = op[j];
+    if ((o & 1) == 0) sum = (int32_t)((uint32_t)sum + device_read(c, fn, shadow, o >> 4, (o >> 1) & 7));
+    else device_write(c, fn, shadow, o >> 4, (o >> 1) & 7, value[j]);
   }
   return sum;
 }
@@ -251,9 +252,7 @@ int main(int argc, char **argv) {
   memcpy(rsvdz, read_exact(f, sizeof rsvdz), sizeof rsvdz);
   memcpy(hook_kind, read_exact(f, sizeof hook_kind), sizeof hook_kind);
   memcpy(vpd, read_exact(f, vpd_len), vpd_len);
-  kind = read_exact(f, trace_len);
-  size = read_exact(f, trace_len);
-  offset = read_exact(f, trace_len * 2);
+  op = read_exact(f, trace_len * 4);
   value = read_exact(f, trace_len * 4);
   uint16_t *which = read_exact(f, trace_len * 2);
   fclose(f);
