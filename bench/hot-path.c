@@ -59,7 +59,15 @@ static inline uint32_t *host_word(const struct config *c, uint32_t fn, uint32_t 
   return &c->host_all[(e >> 4) + ((size_t)fn << (e & 15))];
 }
 
-static const uint32_t SIZE_MASK[8] = {0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0};
+/* As ENABLE in virtual-device.ts: by (size & 7) | (offset & 3) << 3, the bits an access covers in its dword, 0 for a bad size or a crossing. */
+static uint32_t ENABLE[32];
+
+static void make_enable(void) {
+  for (uint32_t k = 0; k < 32; k++) {
+    uint32_t size = k & 7, byte = k >> 3;
+    if ((size == 1 || size == 2 || size == 4) && byte + size <= 4) ENABLE[k] = (size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1) << (byte * 8);
+  }
+}
 
 static void host_write(const struct config *c, uint32_t fn, uint32_t off, uint32_t sz, uint32_t v) {
   if (off >= host_size) return;
@@ -73,20 +81,19 @@ static void host_write(const struct config *c, uint32_t fn, uint32_t off, uint32
   *host = next & ~rsvdz[d];
 }
 
-static uint32_t read_in_dword(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t mask) {
+static uint32_t read_in_dword(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t enable) {
   uint32_t d = off >> 2;
   const uint32_t *h = &hot[d * STRIDE];
-  uint32_t shift = (off & 3) * 8;
   uint32_t v = shadow[h[SLOT]] & h[1];
   /* As the JS: the host is read only when the bytes asked for hold a passed-through bit. */
-  uint32_t hr = h[0] & (mask << shift);
+  uint32_t hr = h[0] & enable;
   if (hr) {
     uint32_t hw = *host_word(c, fn, d);
     /* As VirtualDevice.noteAllOnes: a Vendor ID of 0xffff means the device is gone. */
     if (hw == 0xffffffffu && (*host_word(c, fn, 0) & 0xffff) == 0xffff) removals_noted++;
     v |= hw & hr;
   }
-  return (v >> shift) & mask;
+  return (v & enable) >> ((off & 3) * 8);
 }
 
 static void run_hook(uint32_t *shadow, uint32_t d, uint32_t written, uint32_t trapped) {
@@ -112,11 +119,10 @@ static void run_hook(uint32_t *shadow, uint32_t d, uint32_t written, uint32_t tr
   }
 }
 
-static void write_in_dword(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t sz, uint32_t mask, uint32_t value) {
+static void write_in_dword(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t sz, uint32_t enable, uint32_t value) {
   uint32_t d = off >> 2;
   const uint32_t *h = &hot[d * STRIDE];
   uint32_t shift = (off & 3) * 8;
-  uint32_t enable = mask << shift;
   uint32_t v = (value << shift) & enable;
   uint32_t *at = &shadow[h[SLOT]];
   uint32_t s = *at;
@@ -133,7 +139,7 @@ static void write_in_dword(const struct config *c, uint32_t fn, uint32_t *shadow
     lanes |= lanes >> 2;
     lanes |= lanes >> 1;
     lanes &= 0x01010101u;
-    if (lanes == (enable & 0x01010101u)) host_write(c, fn, off, sz, (out >> shift) & mask);
+    if (lanes == (enable & 0x01010101u)) host_write(c, fn, off, sz, (out & enable) >> shift);
     else
       for (uint32_t i = 0; i < 4; i++)
         if ((lanes >> (i * 8)) & 1) host_write(c, fn, d * 4 + i, 1, (out >> (i * 8)) & 0xff);
@@ -149,20 +155,20 @@ static void write_in_dword(const struct config *c, uint32_t fn, uint32_t *shadow
 }
 
 static uint32_t device_read(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t sz) {
-  uint32_t mask = SIZE_MASK[sz & 7];
-  if (mask && off < 4096 && (off & 3) + sz <= 4) return read_in_dword(c, fn, shadow, off, mask);
+  uint32_t enable = ENABLE[(sz & 7) | ((off & 3) << 3)];
+  if (enable && sz < 8 && off < 4096) return read_in_dword(c, fn, shadow, off, enable);
   uint32_t v = 0;
-  for (int i = (int)sz - 1; i >= 0; i--) v = (v << 8) | (off + i < 4096 ? read_in_dword(c, fn, shadow, off + i, 0xff) : 0xff);
+  for (int i = (int)sz - 1; i >= 0; i--) v = (v << 8) | (off + i < 4096 ? read_in_dword(c, fn, shadow, off + i, 0xffu << (((off + i) & 3) * 8)) : 0xff);
   return v;
 }
 
 static void device_write(const struct config *c, uint32_t fn, uint32_t *shadow, uint32_t off, uint32_t sz, uint32_t value) {
-  uint32_t mask = SIZE_MASK[sz & 7];
-  if (mask && off < 4096 && (off & 3) + sz <= 4) {
-    write_in_dword(c, fn, shadow, off, sz, mask, value);
+  uint32_t enable = ENABLE[(sz & 7) | ((off & 3) << 3)];
+  if (enable && sz < 8 && off < 4096) {
+    write_in_dword(c, fn, shadow, off, sz, enable, value);
     return;
   }
-  for (uint32_t i = 0; i < sz && off + i < 4096; i++) write_in_dword(c, fn, shadow, off + i, 1, 0xff, (value >> (i * 8)) & 0xff);
+  for (uint32_t i = 0; i < sz && off + i < 4096; i++) write_in_dword(c, fn, shadow, off + i, 1, 0xffu << (((off + i) & 3) * 8), (value >> (i * 8)) & 0xff);
 }
 
 static int32_t run(const struct config *c, uint64_t n) {
@@ -235,6 +241,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: hot-path DATA DEVICES\n");
     return 2;
   }
+  make_enable();
   FILE *f = fopen(argv[1], "rb");
   if (!f) return perror(argv[1]), 2;
   int devices = atoi(argv[2]);

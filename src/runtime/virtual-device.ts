@@ -13,8 +13,18 @@ import { CONFIG_DWORDS, type HostDevice, type HostFunctions } from "../host/host
 import type { DeviceTables } from "./attach.js";
 import { DeviceLog } from "./log.js";
 
-/** Value mask by access size; 0 for sizes that are not 1, 2 or 4. */
-const SIZE_MASK = new Uint32Array([0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0]);
+/**
+ * The bits an access covers in its dword, by (size & 7) | (offset & 3) << 3:
+ * the size's value mask shifted to the byte offset, or 0 for a size that is
+ * not 1, 2 or 4 or an access that crosses the dword. Int32 (-1 for a whole
+ * dword), so that V8 keeps it in a 32-bit register.
+ */
+const ENABLE = new Int32Array(32).map((_, k) => {
+  const size = k & 7;
+  const byte = k >> 3;
+  if ((size !== 1 && size !== 2 && size !== 4) || byte + size > 4) return 0;
+  return (size === 4 ? -1 : (1 << (size * 8)) - 1) << (byte * 8);
+});
 
 /**
  * Called after a guest write that covers trapped bits of a dword: `written` is
@@ -125,28 +135,28 @@ export class DeviceStates {
 
   /** The guest reads `size` bytes at `offset` of function `fn` (a number `add` returned). */
   read(fn: number, offset: number, size: number): number {
-    const mask = SIZE_MASK[size & 7];
-    if (!(mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4)) return this.readSplit(fn, offset, size);
+    // (offset & 4095) === offset: an integer in 0..4095 (not NaN, a fraction, negative or past the end).
+    const enable = ENABLE[(size & 7) | ((offset & 3) << 3)];
+    if (!(enable !== 0 && size === (size & 7) && (offset & 4095) === offset)) return this.readSplit(fn, offset, size);
     const d = offset >>> 2;
     const h = this.hot;
     const i = d << 3;
-    const shift = (offset & 3) << 3;
     let v = this.words[((fn << this.shift) + h[i + 5]) | 0] & h[i + 1];
     // The host is read only when the bytes asked for hold a passed-through bit:
     // each host read costs a sysfs or VFIO access on real hardware.
-    const hr = h[i] & (mask << shift);
+    const hr = h[i] & enable;
     if (hr !== 0) {
       const hw = this.hosts.functionRead32(fn, d);
       if (hw === 0xffffffff) this.devices[fn].noteAllOnes();
       v |= hw & hr;
     }
-    return ((v >>> shift) & mask) >>> 0;
+    return (v & enable) >>> ((offset & 3) << 3);
   }
 
   /** The guest writes `size` bytes of `value` at `offset` of function `fn`. */
   write(fn: number, offset: number, size: number, value: number): void {
-    const mask = SIZE_MASK[size & 7];
-    if (!(mask !== 0 && size === (size & 7) && offset >>> 0 === offset && offset < 4096 && (offset & 3) + size <= 4)) {
+    const enable = ENABLE[(size & 7) | ((offset & 3) << 3)];
+    if (!(enable !== 0 && size === (size & 7) && (offset & 4095) === offset)) {
       this.writeSplit(fn, offset, size, value);
       return;
     }
@@ -154,7 +164,6 @@ export class DeviceStates {
     const h = this.hot;
     const i = d << 3;
     const shift = (offset & 3) << 3;
-    const enable = mask << shift;
     const v = (value << shift) & enable;
     const at = ((fn << this.shift) + h[i + 5]) | 0;
     let s = this.words[at];
@@ -165,7 +174,7 @@ export class DeviceStates {
     s &= ~(h[i + 3] & v);
     this.words[at] = s;
     const pass = h[i + 4] & enable;
-    if (pass !== 0) this.writeHardware(fn, d, v, enable, pass, offset, size, mask);
+    if (pass !== 0) this.writeHardware(fn, d, v, enable, pass, offset, size);
     const trapped = h[i + 6];
     if ((trapped & enable) !== 0) {
       const k = this.tables.hook[d];
@@ -179,7 +188,7 @@ export class DeviceStates {
    * them, guest bits go as written, other bits as the hardware holds them
    * (preserve), except RW1C and RsvdZ bits the guest does not own, written 0.
    */
-  private writeHardware(fn: number, d: number, v: number, enable: number, pass: number, offset: number, size: number, mask: number): void {
+  private writeHardware(fn: number, d: number, v: number, enable: number, pass: number, offset: number, size: number): void {
     const keep = this.preserve[d] & enable;
     let out = v & pass;
     if (keep !== 0) out |= this.hosts.functionRead32(fn, d) & keep;
@@ -189,7 +198,7 @@ export class DeviceStates {
     lanes |= lanes >>> 1;
     lanes &= 0x01010101;
     if (lanes === (enable & 0x01010101)) {
-      this.hosts.functionWrite(fn, offset, size as 1 | 2 | 4, ((out >>> ((offset & 3) << 3)) & mask) >>> 0);
+      this.hosts.functionWrite(fn, offset, size as 1 | 2 | 4, (out & enable) >>> ((offset & 3) << 3));
       return;
     }
     for (let i = 0; i < 4; i++) {
