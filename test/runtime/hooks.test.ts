@@ -123,6 +123,14 @@ describe("which hooks the runtime calls", () => {
     expect(calls).toEqual(["only:msi_enable", "all:bar", "all:msi_enable"]);
   });
 
+  it("a handler gets the trapped mask as an unsigned 32-bit number (0xffff0000, not -65536)", () => {
+    const { tables, host } = openDevice(file);
+    const got: number[] = [];
+    const dev = new VirtualDevice(tables, host, undefined, (_d, hook, _dword, _written, trapped) => void (hook === "vpd_address" && got.push(trapped)));
+    dev.write(0x82, 2, 0);
+    expect(got).toEqual([0xffff0000]);
+  });
+
   it("in a pool, each function's handler is called only for the hooks it acts on", async () => {
     const { DeviceStates } = await import("../../src/runtime/virtual-device.js");
     const { tables, host } = openDevice(file);
