@@ -83,7 +83,7 @@ export function forwardHeaderLog(fn: PassThroughFunction, port: RootPort | undef
   const at = (fn.aer + AER.headerLog) >> 2;
   const logged = [0, 1, 2, 3].map((i) => fn.host.read32(at + i));
   const guest = translateTlpHeader(logged, { hostId: fn.domain, guestId: port?.childRequesterId ?? 0, windows });
-  for (let i = 0; i < 4; i++) fn.device.shadow[at + i] = guest[i];
+  for (let i = 0; i < 4; i++) fn.device.shadow.set(at + i, guest[i]);
 }
 
 /** The message the function sends as the guest configured it, or undefined when the guest's settings suppress it. */
