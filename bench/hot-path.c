@@ -144,7 +144,7 @@ static void write_in_dword(const struct config *c, uint32_t fn, uint32_t *shadow
       for (uint32_t i = 0; i < 4; i++)
         if ((lanes >> (i * 8)) & 1) host_write(c, fn, d * 4 + i, 1, (out >> (i * 8)) & 0xff);
   }
-  /* As DeviceStates.writeTrapped: hooks, then the default-deny line once per dword and device. */
+  /* As DeviceStates.write: hooks, then the default-deny line once per dword and device (noteDenied). */
   if ((h[6] | h[7]) & enable) {
     if (h[6] & enable) run_hook(shadow, d, enable, h[6]);
     if (h[7] & enable) {
