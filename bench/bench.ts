@@ -75,8 +75,12 @@ function manyDevices(pair: DevicePair, trace: Trace): { flat: number[]; scattere
   runDevices(scattered, which, trace, TRACE * 2);
   const rates = { flat: [] as number[], scattered: [] as number[] };
   for (let round = 0; round < 5; round++) {
-    rates.flat.push((TRACE * 4) / timed(() => runMany(flat, which, trace, TRACE * 4)));
-    rates.scattered.push((TRACE * 4) / timed(() => runDevices(scattered, which, trace, TRACE * 4)));
+    // Rounds as long as the one-device rounds (TABLE_REPEAT passes): the scattered
+    // run between them flushes the caches (80 MB), and a quarter as long a flat
+    // round spent about half its time refilling them.
+    const n = TRACE * TABLE_REPEAT;
+    rates.flat.push(n / timed(() => runMany(flat, which, trace, n)));
+    rates.scattered.push(n / timed(() => runDevices(scattered, which, trace, n)));
   }
   return rates;
 }
