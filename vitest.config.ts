@@ -10,6 +10,9 @@
 // and much of the suite waits on other processes (npm, the packaged CLI, QEMU,
 // Chromium) while the other worker can run. Forks, not threads: a test file may
 // set process.env for the time of a test.
+//
+// Tests that need a cfgvirt process of their own run the built one (dist/);
+// the global setup builds it first when it is older than its sources.
 import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -24,6 +27,7 @@ const ownGraph = testFiles(join(root, "test")).map((f) => relative(root, f)).fil
 export default defineConfig({
   test: {
     pool: "forks",
+    globalSetup: ["test/global-setup.ts"],
     maxWorkers: Math.max(2, availableParallelism() - 1),
     restoreMocks: true,
     unstubEnvs: true,

@@ -12,6 +12,7 @@ import { DEFAULT_EXAMPLE } from "../../src/open-device.js";
 import { packageRoot } from "../../src/paths.js";
 import { VirtualDevice } from "../../src/runtime/virtual-device.js";
 import { cli } from "../helpers/cli.js";
+import { CLI_JS } from "../helpers/dist.js";
 import { tmpFile } from "./tmp.js";
 
 const examples = join(packageRoot, "examples");
@@ -37,7 +38,7 @@ describe("--version and --help", () => {
 
 describe("EPIPE", () => {
   it("`cfgvirt compile --json | head` ends quietly with status 0", () => {
-    const r = spawnSync("bash", ["-c", `node --import tsx src/cli.ts compile --json | head -c 20 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], {
+    const r = spawnSync("bash", ["-c", `node ${CLI_JS} compile --json | head -c 20 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], {
       cwd: packageRoot,
       encoding: "utf8",
     });
@@ -150,7 +151,7 @@ describe("colour", () => {
 
   it("the installed entry point honours NO_COLOR and FORCE_COLOR", () => {
     const go = (env: Record<string, string>) =>
-      spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "view", "--device", "/nonexistent"], { cwd: packageRoot, encoding: "utf8", env: { ...process.env, ...env } }).stderr;
+      spawnSync(process.execPath, [CLI_JS, "view", "--device", "/nonexistent"], { cwd: packageRoot, encoding: "utf8", env: { ...process.env, ...env } }).stderr;
     expect(go({ FORCE_COLOR: "1" })).toContain("\x1b[31m");
     expect(go({ FORCE_COLOR: "1", NO_COLOR: "1" })).not.toContain("\x1b[");
   }, 60_000);

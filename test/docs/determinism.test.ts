@@ -11,6 +11,7 @@ import { hashFiles } from "../../src/docs/paths.js";
 import { renderSite, SITE_DIR } from "../../src/docs/site.js";
 import { packageRoot } from "../../src/paths.js";
 import { cli } from "../helpers/cli.js";
+import { CLI_JS } from "../helpers/dist.js";
 import { EXAMPLE_NIC, FIXTURE } from "./helpers.js";
 
 describe("determinism", () => {
@@ -19,7 +20,7 @@ describe("determinism", () => {
     const b = mkdtempSync(join(tmpdir(), "cfgvirt-docs-b-"));
     expect((await cli("docs", "--out", a, "--device", FIXTURE, "--device", EXAMPLE_NIC, "--library")).code).toBe(0);
     // The second run in its own process, from another working directory.
-    execFileSync(join(packageRoot, "node_modules", ".bin", "tsx"), [join(packageRoot, "src", "cli.ts"), "docs", "--out", b, "--device", FIXTURE, "--device", EXAMPLE_NIC, "--library"], { cwd: tmpdir(), stdio: "pipe" });
+    execFileSync(process.execPath, [CLI_JS, "docs", "--out", b, "--device", FIXTURE, "--device", EXAMPLE_NIC, "--library"], { cwd: tmpdir(), stdio: "pipe" });
     const site = readdirSync(join(a, SITE_DIR)).sort();
     expect(site).toEqual(["dev1.html", "dev2.html", "index.html", "search.js", ...buildDocs().library!.layouts.map((l) => `${l.anchor}.html`)].sort());
     expect(readdirSync(join(b, SITE_DIR)).sort()).toEqual(site);

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LanguageClient } from "vscode-languageclient/node";
+import { CLI_JS } from "../helpers/dist.js";
 import { createVscodeStub, installVscodeStub, Position, type TextDocument, type VscodeStub } from "./vscode-stub.js";
 
 const require = createRequire(import.meta.url);
@@ -169,8 +170,8 @@ describe("activate() with the real vscode-languageclient and the real `cfgvirt l
   const diagnostics = () => vscode.diagnosticSets.find((s) => s.name === "cfgvirt")?.byUri.get(doc.uri.toString());
 
   beforeAll(async () => {
-    // The setting, as a user would point it at a checkout run from source.
-    vscode.settings.set("cfgvirt.server.command", [process.execPath, "--import", "tsx", join(ROOT, "src/cli.ts"), "lsp"]);
+    // The setting, as a user would point it at a built checkout (test/helpers/dist.ts).
+    vscode.settings.set("cfgvirt.server.command", [process.execPath, CLI_JS, "lsp"]);
     api = await ext.activate(context);
   }, 30_000);
   afterAll(() => deactivateAll(context));
@@ -236,7 +237,7 @@ describe("activate() with the real vscode-languageclient and the real `cfgvirt l
     vscode.changeSetting("cfgvirt.trace.server", "off");
     await new Promise((r) => setTimeout(r, 200));
     expect(api.client).toBe(before);
-    vscode.changeSetting("cfgvirt.server.command", [process.execPath, "--import", "tsx", join(ROOT, "src/cli.ts"), "lsp"]);
+    vscode.changeSetting("cfgvirt.server.command", [process.execPath, CLI_JS, "lsp"]);
     await until("a new running client", () => api.client !== before && api.client?.state === State.Running);
     expect(before.state).toBe(State.Stopped);
   }, 30_000);

@@ -13,6 +13,7 @@ import { packageRoot } from "../../src/paths.js";
 import type { AttachOptions } from "../../src/runtime/attach.js";
 import type { TableCache } from "../../src/runtime/table-cache.js";
 import { cli } from "../helpers/cli.js";
+import { CLI_JS } from "../helpers/dist.js";
 import { sharedDumps } from "../helpers/devices.js";
 import { haveLspci } from "../helpers/lspci.js";
 import { errorOf } from "../helpers/errors.js";
@@ -45,7 +46,7 @@ if (live.length === 0) console.warn(`skipping live-device tests: no readable Typ
 function shell(script: string, input?: string) {
   return spawnSync("bash", ["-c", script], { cwd: packageRoot, input, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
 }
-const CFGVIRT = `node --import tsx ${join(packageRoot, "src", "cli.ts")}`;
+const CFGVIRT = `node ${CLI_JS}`;
 
 describe("11 live devices from sysfs", () => {
   it("11 PCI addresses are recognised in both spellings", () => {

@@ -3,12 +3,13 @@
 // hover, go-to-definition, completion.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { PassThrough } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
 import { startLanguageServer } from "../../src/lsp/server.js";
+import { CLI_JS } from "../helpers/dist.js";
 
 interface LspDiagnostic {
   range: { start: { line: number; character: number }; end: { line: number; character: number } };
@@ -249,7 +250,7 @@ describe("cfgvirt lsp, on the project's own files", () => {
 
 describe("cfgvirt lsp, as a process", () => {
   it("answers initialize and publishes diagnostics over stdio", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", join("src", "cli.ts"), "lsp"], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [CLI_JS, "lsp"], { stdio: ["pipe", "pipe", "inherit"] });
     try {
       const c = client(child.stdin, child.stdout);
       const init = (await c.conn.sendRequest("initialize", { processId: null, rootUri: null, capabilities: {} })) as { serverInfo: { name: string } };
