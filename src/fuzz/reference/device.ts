@@ -8,11 +8,12 @@
 // files (device-file.ts) and its own hook semantics (hooks.ts). At attach it
 // places layouts, evaluates `when` guards against the hardware once, sizes the
 // BARs, and computes the initial virtual values (state, not masks). Every
-// access then finds, for each byte, the register of the AST that covers it by
-// walking the placed layouts, and for each bit the field, and applies that
-// field's attribute and policy (after the device file's overrides). What does
-// not depend on state (a byte's owner, a bit's rule, a dword's hook) is worked
-// out on first use and remembered: the interpretation stays bit by bit.
+// access then finds, for each byte, the register of the AST that covers it
+// (from a map of the placed layouts' registers, made by walking them once),
+// and for each bit the field, and applies that field's attribute and policy
+// (after the device file's overrides). What does not depend on state (a byte's
+// owner, a bit's rule, a dword's hook) is worked out on first use and
+// remembered: the interpretation stays bit by bit.
 //
 // Semantics (the README's "Runtime semantics"):
 // - pass: the guest reads the hardware bit; emulate/trap/hide: the virtual bit.
@@ -245,6 +246,18 @@ export interface ReferencePlacement {
 }
 
 /** Who governs one byte, found by walking the placed layouts. */
+/**
+ * Per byte, what the placed layouts cover, in placement order: the first
+ * register of a shown layout over it, the placement whose `rest` governs it,
+ * and whether any placed layout (shown or not) spans it.
+ */
+interface Coverage {
+  readonly register: ({ readonly placed: ReferencePlacement; readonly register: A.Register } | undefined)[];
+  /** Index into the placements, or -1. */
+  readonly rest: Int32Array;
+  readonly spanned: Uint8Array;
+}
+
 type Owner =
   | { readonly kind: "field"; readonly placed: ReferencePlacement; readonly register: A.Register }
   | { readonly kind: "rule"; readonly rule: BitRule }
@@ -283,6 +296,7 @@ export class ReferenceDevice {
   private readonly owners: (Owner | undefined)[] = new Array(4096);
   private readonly bitRules: (BitRule | undefined)[] = new Array(4096 * 8);
   private readonly traps: (Trap | null | undefined)[] = new Array(1024);
+  private coverage: Coverage | undefined;
 
   constructor(rules: ReferenceRules, readonly host: ReferenceHost, opts: ReferenceOptions = {}) {
     // The reference's own copy of the VPD storage: a guest VPD write changes it.
@@ -552,31 +566,13 @@ export class ReferenceDevice {
     const bar = this.bars.get(b >> 2);
     if (bar !== undefined) return { kind: "bar", writable: bar };
     if (this.inHidden(b)) return { kind: "rule", rule: DENY };
-    const ps = this.placements;
-    for (const p of ps) {
-      if (!p.visible) continue;
-      for (const register of p.registers) {
-        const start = p.base + register.offset.value;
-        if (b >= start && b < start + register.width / 8) {
-          return this.rom && this.rom.dword === b >> 2 ? { kind: "rom", placed: p, register } : { kind: "field", placed: p, register };
-        }
-      }
-    }
-    // A layout's `rest`: its bytes no register of it, or of a layout placed before it, describes.
-    for (let i = 0; i < ps.length; i++) {
-      const p = ps[i];
-      if (!p.visible || !p.layout.rest || b < p.base || b >= p.base + p.size || b >= this.host.size) continue;
-      let described = false;
-      for (let j = 0; j <= i && !described; j++) {
-        for (const r of ps[j].registers) {
-          const start = ps[j].base + r.offset.value;
-          if (b >= start && b < start + r.width / 8) described = true;
-        }
-      }
-      if (!described) return { kind: "rule", rule: this.restRule(p.layout) };
-    }
+    const cover = (this.coverage ??= this.cover());
+    const at = cover.register[b];
+    if (at) return this.rom && this.rom.dword === b >> 2 ? { kind: "rom", ...at } : { kind: "field", ...at };
+    const rest = cover.rest[b];
+    if (rest >= 0) return { kind: "rule", rule: this.restRule(this.placements[rest].layout) };
     // `pass` and `permissive` reach only bytes that no placed layout spans.
-    if (ps.some((p) => b >= p.base && b < p.base + p.size)) return { kind: "rule", rule: b >= this.host.size ? ABSENT : DENY };
+    if (cover.spanned[b]) return { kind: "rule", rule: b >= this.host.size ? ABSENT : DENY };
     for (const r of this.deviceFile.passBytes) {
       if (b < r.first || b > r.last) continue;
       const w = behaviourOf(r.attribute);
@@ -584,6 +580,36 @@ export class ReferenceDevice {
     }
     if (b >= this.host.size) return { kind: "rule", rule: ABSENT };
     return { kind: "rule", rule: this.deviceFile.permissive ? PERMISSIVE : DENY };
+  }
+
+  /**
+   * Walk the placed layouts once (placement is complete: the first owner is
+   * asked for after attach). A byte's register is the first of a shown layout
+   * over it, in placement order; a layout's `rest` governs its bytes that no
+   * register of it, or of a layout placed before it, describes.
+   */
+  private cover(): Coverage {
+    const ps = this.placements;
+    const register: Coverage["register"] = new Array(4096).fill(undefined);
+    const rest = new Int32Array(4096).fill(-1);
+    const spanned = new Uint8Array(4096);
+    // The first placement (shown or not) with a register over the byte.
+    const describedBy = new Int32Array(4096).fill(ps.length);
+    ps.forEach((p, i) => {
+      for (const r of p.registers) {
+        const start = p.base + r.offset.value;
+        for (let b = start; b < start + r.width / 8 && b < 4096; b++) {
+          if (describedBy[b] > i) describedBy[b] = i;
+          if (p.visible && register[b] === undefined) register[b] = { placed: p, register: r };
+        }
+      }
+      spanned.fill(1, p.base, Math.min(p.base + p.size, 4096));
+    });
+    ps.forEach((p, i) => {
+      if (!p.visible || !p.layout.rest) return;
+      for (let b = p.base; b < p.base + p.size && b < this.host.size && b < 4096; b++) if (rest[b] < 0 && describedBy[b] > i) rest[b] = i;
+    });
+    return { register, rest, spanned };
   }
 
   private restRule(layout: A.Layout): BitRule {
