@@ -9,8 +9,10 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../../src/paths.js";
 
+/** The built src/ tree. */
+export const DIST_SRC = join(packageRoot, "dist", "src");
 /** The command line's entry point, built. */
-export const CLI_JS = join(packageRoot, "dist", "src", "cli.js");
+export const CLI_JS = join(DIST_SRC, "cli.js");
 
 /** Written last by `npm run build`; absent when a build failed half-way. */
 const buildStamp = join(packageRoot, "dist", "src", "compile", "stdlib.json");

@@ -15,6 +15,7 @@ import { parseLspciDump, readConfigFile } from "../../src/host/dump.js";
 import { readInput } from "../../src/io/input.js";
 import { parseAccessScript } from "../../src/runtime/script.js";
 import { cli } from "../helpers/cli.js";
+import { DIST_SRC } from "../helpers/dist.js";
 import { errorOf } from "../helpers/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cfgvirt-bad-input-"));
@@ -162,9 +163,9 @@ describe("10.18 bounded memory and diagnostics", () => {
     const file = join(dir, "many.rules");
     writeFileSync(file, text);
     expect(text.length).toBeGreaterThan(200_000);
-    const script = `import { compileRuleText } from ${JSON.stringify(join(process.cwd(), "src/compile/pipeline.ts"))}; import { readFileSync } from "node:fs";
+    const script = `import { compileRuleText } from ${JSON.stringify(join(DIST_SRC, "compile", "pipeline.js"))}; import { readFileSync } from "node:fs";
       const c = compileRuleText("many.rules", readFileSync(${JSON.stringify(file)}, "utf8"), { standard: false }); console.log(c.layoutsByName.size);`;
-    const out = execFileSync(process.execPath, ["--max-old-space-size=96", "--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    const out = execFileSync(process.execPath, ["--max-old-space-size=96", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
     expect(out.trim()).toBe("120");
   }, 90_000);
 
