@@ -29,7 +29,7 @@ function checkPng(path: string, minBytes: number): { width: number; height: numb
 }
 
 describe.skipIf(!haveChromium)("the docs site in headless Chromium", () => {
-  let browser: Browser & { requests: string[]; files: string[] };
+  let browser: Browser;
   const errors: string[] = [];
   const set = buildDocs({ devices: [FIXTURE, EXAMPLE_NIC], library: true });
   const site = renderSite(set);
@@ -231,7 +231,7 @@ describe.skipIf(!haveChromium)("the docs site in headless Chromium", () => {
 
   it("regenerates the README image", async () => {
     const path = join(shots, "readme.png");
-    await renderReadmeImage(path);
+    await renderReadmeImage(path, browser);
     const { width, height } = checkPng(path, 10_000);
     expect(width).toBeGreaterThan(600);
     expect(height).toBeGreaterThan(100);

@@ -1,10 +1,8 @@
 // Debian's chromium driven by playwright-core: never a downloaded browser, a
-// fresh profile per launch, no network. Tests fail in CI (CI=true) when the
+// fresh profile per context, no network. Tests fail in CI (CI=true) when the
 // browser is missing and skip locally.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import { existsSync } from "node:fs";
+import { type BrowserContext, chromium, type Browser as Chromium } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const haveChromium = existsSync(CHROMIUM);
@@ -27,25 +25,43 @@ export function requireChromium(): void {
   }
 }
 
-export interface Browser {
+/**
+ * A browser context (its own fresh profile: an incognito one) where every
+ * request that leaves the machine is refused and recorded in `requests`.
+ * file:// reads (the docs site's own pages and search.js) are allowed and
+ * recorded in `files`.
+ */
+export interface GuardedContext {
   readonly context: BrowserContext;
+  readonly requests: string[];
+  readonly files: string[];
   close(): Promise<void>;
 }
 
-/**
- * Launch chromium with a fresh user-data-dir; every request that leaves the
- * machine is refused and recorded in `requests`. file:// reads (the docs
- * site's own pages and search.js) are allowed and recorded in `files`.
- */
-export async function launch(opts: { deviceScaleFactor?: number } = {}): Promise<Browser & { readonly requests: string[]; readonly files: string[] }> {
-  const profile = mkdtempSync(join(tmpdir(), "cfgvirt-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1200, height: 900 },
-    deviceScaleFactor: opts.deviceScaleFactor ?? 1,
-  });
+export interface ContextOptions {
+  deviceScaleFactor?: number;
+}
+
+export interface Browser extends GuardedContext {
+  /** Another context in the same browser process: one launch serves every test of a file. */
+  newContext(opts?: ContextOptions): Promise<GuardedContext>;
+}
+
+/** Launch chromium with one guarded context; `close` ends the browser. */
+export async function launch(opts: ContextOptions = {}): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const first = await guardedContext(browser, opts);
+  return {
+    ...first,
+    newContext: (o) => guardedContext(browser, o),
+    async close() {
+      await browser.close();
+    },
+  };
+}
+
+async function guardedContext(browser: Chromium, opts: ContextOptions = {}): Promise<GuardedContext> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: opts.deviceScaleFactor ?? 1 });
   const requests: string[] = [];
   const files: string[] = [];
   await context.route("**/*", (route) => {
@@ -64,7 +80,6 @@ export async function launch(opts: { deviceScaleFactor?: number } = {}): Promise
     files,
     async close() {
       await context.close();
-      rmSync(profile, { recursive: true, force: true });
     },
   };
 }

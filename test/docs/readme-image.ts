@@ -6,25 +6,26 @@ import { dirname, join } from "node:path";
 import { buildDocs } from "../../src/docs/generate.js";
 import { renderSite } from "../../src/docs/site.js";
 import { packageRoot } from "../../src/paths.js";
-import { haveChromium, CHROMIUM, launch } from "./chromium.js";
+import { type Browser, haveChromium, CHROMIUM, launch } from "./chromium.js";
 import { writeSiteToTemp } from "./helpers.js";
 
 export const README_IMAGE = join(packageRoot, "docs", "images", "msi-control.png");
 export const README_PAGE = "lib-msi.html";
 export const README_DIAGRAM = "#diagram-lib-msi-control";
 
-export async function renderReadmeImage(path = README_IMAGE): Promise<void> {
+/** Render the image; in a context of its own in `browser` when given (a test's), else in a browser of its own. */
+export async function renderReadmeImage(path = README_IMAGE, browser?: Browser): Promise<void> {
   if (!haveChromium) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   const site = writeSiteToTemp(renderSite(buildDocs()), "readme");
-  const browser = await launch({ deviceScaleFactor: 2 });
+  const at = browser ? await browser.newContext({ deviceScaleFactor: 2 }) : await launch({ deviceScaleFactor: 2 });
   try {
-    const page = await browser.context.newPage();
+    const page = await at.context.newPage();
     await page.goto(site + README_PAGE);
     await page.addStyleTag({ content: `${README_DIAGRAM} { background: #fff; padding: 6px; box-sizing: content-box; }` });
     mkdirSync(dirname(path), { recursive: true });
     await page.locator(README_DIAGRAM).screenshot({ path, animations: "disabled" });
   } finally {
-    await browser.close();
+    await at.close();
   }
 }
 
