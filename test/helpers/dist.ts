@@ -14,8 +14,8 @@ export const DIST_SRC = join(packageRoot, "dist", "src");
 /** The command line's entry point, built. */
 export const CLI_JS = join(DIST_SRC, "cli.js");
 
-/** Written last by `npm run build`; absent when a build failed half-way. */
-const buildStamp = join(packageRoot, "dist", "src", "compile", "stdlib.json");
+/** Written last by `npm run build` (src/compile/build-stdlib.ts); absent when a build failed half-way. */
+const buildStamp = join(packageRoot, "dist", "src", "syntax", "stdlib-syntax.json");
 const inputs = ["src", "bench", "grammar", "rules", "tsconfig.json", "package.json"];
 
 function newestBelow(path: string): number {
