@@ -252,7 +252,8 @@ export interface ReferencePlacement {
  * and whether any placed layout (shown or not) spans it.
  */
 interface Coverage {
-  readonly register: ({ readonly placed: ReferencePlacement; readonly register: A.Register } | undefined)[];
+  /** The register's owner, as a field and as the ROM BAR's dword: one pair per register, shared by its bytes. */
+  readonly register: ({ readonly field: Owner; readonly rom: Owner } | undefined)[];
   /** Index into the placements, or -1. */
   readonly rest: Int32Array;
   readonly spanned: Uint8Array;
@@ -297,6 +298,9 @@ export class ReferenceDevice {
   private readonly bitRules: (BitRule | undefined)[] = new Array(4096 * 8);
   private readonly traps: (Trap | null | undefined)[] = new Array(1024);
   private coverage: Coverage | undefined;
+  /** Per dword: its hidden, passed-writable and passed masks (3 words), once `masked` says so. */
+  private readonly masks = new Uint32Array(1024 * 3);
+  private readonly masked = new Uint8Array(1024);
 
   constructor(rules: ReferenceRules, readonly host: ReferenceHost, opts: ReferenceOptions = {}) {
     // The reference's own copy of the VPD storage: a guest VPD write changes it.
@@ -568,7 +572,7 @@ export class ReferenceDevice {
     if (this.inHidden(b)) return { kind: "rule", rule: DENY };
     const cover = (this.coverage ??= this.cover());
     const at = cover.register[b];
-    if (at) return this.rom && this.rom.dword === b >> 2 ? { kind: "rom", ...at } : { kind: "field", ...at };
+    if (at) return this.rom && this.rom.dword === b >> 2 ? at.rom : at.field;
     const rest = cover.rest[b];
     if (rest >= 0) return { kind: "rule", rule: this.restRule(this.placements[rest].layout) };
     // `pass` and `permissive` reach only bytes that no placed layout spans.
@@ -598,9 +602,10 @@ export class ReferenceDevice {
     ps.forEach((p, i) => {
       for (const r of p.registers) {
         const start = p.base + r.offset.value;
+        const owners = { field: { kind: "field", placed: p, register: r }, rom: { kind: "rom", placed: p, register: r } } as const;
         for (let b = start; b < start + r.width / 8 && b < 4096; b++) {
           if (describedBy[b] > i) describedBy[b] = i;
-          if (p.visible && register[b] === undefined) register[b] = { placed: p, register: r };
+          if (p.visible && register[b] === undefined) register[b] = owners;
         }
       }
       spanned.fill(1, p.base, Math.min(p.base + p.size, 4096));
@@ -657,27 +662,37 @@ export class ReferenceDevice {
     return this.ruleOf(offset, bit);
   }
 
-  private maskOf(d: number, test: (r: BitRule) => boolean): number {
-    let m = 0;
-    for (let byte = 0; byte < 4; byte++) {
-      for (let i = 0; i < 8; i++) if (test(this.ruleOf(d * 4 + byte, i))) m |= 1 << (byte * 8 + i);
+  /** Mask `which` (0 hidden, 1 passed writable, 2 passed) of dword `d`: the three from one pass over its bits' rules (remembered). */
+  private maskOf(d: number, which: 0 | 1 | 2): number {
+    if (!this.masked[d]) {
+      let hidden = 0;
+      let writable = 0;
+      let passed = 0;
+      for (let k = 0; k < 32; k++) {
+        const r = this.ruleOf(d * 4 + (k >> 3), k & 7);
+        if (r.hidden) hidden |= 1 << k;
+        if (r.toHardware) writable |= 1 << k;
+        if (r.view === "pass") passed |= 1 << k;
+      }
+      this.masks.set([hidden, writable, passed], d * 3);
+      this.masked[d] = 1;
     }
-    return m >>> 0;
+    return this.masks[d * 3 + which];
   }
 
   /** Bits of dword `d` the guest always reads as their initial value. */
   hiddenMask(d: number): number {
-    return this.maskOf(d, (r) => r.hidden);
+    return this.maskOf(d, 0);
   }
 
   /** Bits of dword `d` whose guest value reaches the hardware. */
   passedWritableMask(d: number): number {
-    return this.maskOf(d, (r) => r.toHardware);
+    return this.maskOf(d, 1);
   }
 
   /** Bits of dword `d` the guest reads from the hardware. */
   passedMask(d: number): number {
-    return this.maskOf(d, (r) => r.view === "pass");
+    return this.maskOf(d, 2);
   }
 
   read(offset: number, size: number): number {
