@@ -245,7 +245,6 @@ export interface ReferencePlacement {
   readonly overrides: ReadonlyMap<string, A.Policy> | undefined;
 }
 
-/** Who governs one byte, found by walking the placed layouts. */
 /**
  * Per byte, what the placed layouts cover, in placement order: the first
  * register of a shown layout over it, the placement whose `rest` governs it,
@@ -259,6 +258,7 @@ interface Coverage {
   readonly spanned: Uint8Array;
 }
 
+/** Who governs one byte, found from the placed layouts. */
 type Owner =
   | { readonly kind: "field"; readonly placed: ReferencePlacement; readonly register: A.Register }
   | { readonly kind: "rule"; readonly rule: BitRule }
