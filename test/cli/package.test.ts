@@ -1,7 +1,7 @@
 // The installed package: `npm pack`, install the tarball into a temporary
 // prefix as a user would (`npm install -g --prefix P`, dependencies from the
 // registry), then run every verb from an unrelated directory.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,6 +37,15 @@ const bin = () => join(prefix, "bin", "cfgvirt");
 function cfgvirt(...args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(bin(), args, { cwd: elsewhere, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+/** The same, not waiting: independent runs go side by side (each is a process of its own). */
+function cfgvirtAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(bin(), args, { cwd: elsewhere, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 1 << 26 }, (e, out, err) => {
+      const code = e === null ? 0 : typeof e.code === "number" ? e.code : null;
+      resolve({ code, out, err });
+    });
+  });
 }
 
 describe("the packed tarball", () => {
@@ -92,8 +101,8 @@ describe("the installed package, run from an unrelated directory", () => {
     expect(v.out.trim()).toBe(`cfgvirt ${JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")).version}`);
   });
 
-  it.each(commands.map((c) => [c.name]))("%s --help", (name) => {
-    const r = cfgvirt(name, "--help");
+  it.concurrent.each(commands.map((c) => [c.name]))("%s --help", async (name) => {
+    const r = await cfgvirtAsync(name, "--help");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`^usage: cfgvirt ${name}`));
   });
@@ -135,36 +144,38 @@ describe("the installed package, run from an unrelated directory", () => {
     expect(fuzz.filter((u) => u.includes("/node_modules/ohm-js/"))).toEqual([]);
   });
 
-  it("compile, explain, export, replay, diff, docs and fuzz work", () => {
-    const compile = cfgvirt("compile");
+  it("compile, explain, export, replay, diff, docs and fuzz work", async () => {
+    const script = join(elsewhere, "s.txt");
+    writeFileSync(script, "COMMAND.w\nr 0x00 2\n");
+    const nvme = join(prefix, "lib", "node_modules", "cfgvirt", "examples", "nvme.rules");
+    const [compile, explain, exported, replay, diff, docs, fuzz] = await Promise.all([
+      cfgvirtAsync("compile"),
+      cfgvirtAsync("explain", "0x04"),
+      cfgvirtAsync("export", "--format", "json"),
+      cfgvirtAsync("replay", script, "--check"),
+      cfgvirtAsync("diff", join(prefix, "lib", "node_modules", "cfgvirt", "examples", "nic.rules"), nvme),
+      cfgvirtAsync("docs", "--out", join(elsewhere, "site")),
+      cfgvirtAsync("fuzz", "--runs", "50", "--seed", "1"),
+    ]);
     expect(compile.code).toBe(0);
     expect(compile.out).toMatch(/^capability +msi +id 0x05/m);
 
-    const explain = cfgvirt("explain", "0x04");
     expect(explain.code).toBe(0);
     expect(explain.out).toMatch(/0x004 command u16/);
 
-    const exported = cfgvirt("export", "--format", "json");
     expect(exported.code).toBe(0);
     expect(JSON.parse(exported.out).masks.hwRead).toHaveLength(1024);
 
-    const script = join(elsewhere, "s.txt");
-    writeFileSync(script, "COMMAND.w\nr 0x00 2\n");
-    const replay = cfgvirt("replay", script, "--check");
     expect(replay.code).toBe(0);
     expect(replay.out).toMatch(/^r 0x00 2 = 0x8086$/m);
     expect(replay.out).toMatch(/agree/);
 
-    const nvme = join(prefix, "lib", "node_modules", "cfgvirt", "examples", "nvme.rules");
-    const diff = cfgvirt("diff", join(prefix, "lib", "node_modules", "cfgvirt", "examples", "nic.rules"), nvme);
     expect(diff.code).toBe(1);
     expect(diff.out.length).toBeGreaterThan(0);
 
-    const docs = cfgvirt("docs", "--out", join(elsewhere, "site"));
     expect(docs.code).toBe(0);
     expect(readFileSync(join(elsewhere, "site", "html", "index.html"), "utf8")).toMatch(/^<!DOCTYPE html>/);
 
-    const fuzz = cfgvirt("fuzz", "--runs", "50", "--seed", "1");
     expect(fuzz.code).toBe(0);
     expect(fuzz.out).toMatch(/agree/);
   }, 120_000);
