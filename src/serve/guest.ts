@@ -22,6 +22,11 @@ export function guestCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /**
  * The guest's /init. Each PCI function prints as a block between
  * `cfgvirt:begin BDF` and `cfgvirt:end`, which guest-report.ts parses.
+ * `cfgvirt:done` is the last line: the host stops QEMU once it has read it
+ * (qemu.ts). The guest does not power off at once: `poweroff -f` does not wait
+ * for the serial driver to send what it still buffers, and under load the
+ * console's last lines were lost. It powers off by itself only if no host
+ * stopped it within 5 s.
  */
 export const GUEST_INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -37,6 +42,7 @@ for d in /sys/bus/pci/devices/*; do
 done
 dmesg | grep -e "pci 0000:00:" -e "BAR" | sed 's/^/cfgvirt:log /'
 echo "cfgvirt:done"
+sleep 5
 poweroff -f
 `;
 

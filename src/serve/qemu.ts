@@ -1,7 +1,8 @@
 // Boot a real guest against served devices: QEMU with one `x-pci-proxy-dev`
 // per device, each on its own connected UNIX stream socket (a child's stdio
 // pipe: libuv makes those with socketpair), every device served in this
-// process, until the guest powers off.
+// process, until the guest has printed its report (QEMU is then stopped) or
+// powers off.
 import { spawn, spawnSync } from "node:child_process";
 import type { Duplex } from "node:stream";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
@@ -72,6 +73,7 @@ export function bootGuest(opts: BootOptions): Promise<BootResult> {
   const child = spawn(binary, qemuArgs(n, opts.guest), { stdio: ["ignore", "pipe", "pipe", ...Array.from({ length: n }, () => "pipe" as const)] });
   const served = sessions.map((s, i) => serveStream(child.stdio[3 + i] as Duplex, s));
   let consoleText = "";
+  let stopping = false;
   let stderr = "";
   let line = "";
   child.stdout!.setEncoding("latin1");
@@ -83,7 +85,12 @@ export function bootGuest(opts: BootOptions): Promise<BootResult> {
     // A kernel message may share the line with the init's output: look anywhere in it.
     for (const p of parts) {
       if (p.includes("cfgvirt:init")) opts.progress?.(`guest kernel up after ${((Date.now() - started) / 1000).toFixed(1)} s; reading its PCI view`);
-      else if (p.includes("cfgvirt:done")) opts.progress?.("guest done; powering off");
+      else if (p.includes("cfgvirt:done") && !stopping) {
+        // The report's last line has arrived, so all of it has: stop QEMU (it exits 0 on SIGTERM).
+        stopping = true;
+        opts.progress?.("guest done; stopping QEMU");
+        child.kill("SIGTERM");
+      }
     }
   });
   child.stderr!.setEncoding("utf8");

@@ -45,7 +45,7 @@ describe("the QEMU command line", () => {
     expect(bdfOf(1)).toBe("0000:00:09.0");
   });
 
-  it("the guest's init prints every function's config and resource and powers off", () => {
+  it("the guest's init prints every function's config and resource, then powers off unless the host stopped it", () => {
     expect(GUEST_INIT).toMatch(/^#!\/bin\/busybox sh/);
     for (const marker of ["cfgvirt:begin", "cfgvirt:config", "cfgvirt:resource", "cfgvirt:end", "cfgvirt:done", "poweroff -f"]) expect(GUEST_INIT).toContain(marker);
   });
