@@ -114,9 +114,11 @@ describe("the installed package, run from an unrelated directory", () => {
     if (haveLspci) expect(decode(r.out).capabilities.map((c) => c.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^MSI-X/)]));
   });
 
-  it("view and fuzz of a dump start from what the build saved: ohm-js never loads, zod only for a user's compiled JSON (issue 13)", () => {
+  it("view and fuzz of a dump start from what the build saved: ohm-js never loads, zod only for a user's compiled JSON (issue 13)", async () => {
     const dump = join(elsewhere, "nic.lspci");
     writeFileSync(dump, cfgvirt("view").out);
+    const json = join(elsewhere, "all.json");
+    writeFileSync(json, cfgvirt("compile", "--json").out);
     // A module hook that lists every module the process loads.
     const hooks = join(elsewhere, "hooks.mjs");
     writeFileSync(hooks, `export async function load(url, context, next) { process.stderr.write("LOADED " + url + "\\n"); return next(url, context); }\n`);
@@ -124,22 +126,22 @@ describe("the installed package, run from an unrelated directory", () => {
     writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
     const cli = join(prefix, "lib", "node_modules", "cfgvirt", "dist", "src", "cli.js");
     // ES modules through the hook; CommonJS ones (required on first use) as NODE_DEBUG=module reports them.
-    const loaded = (...args: string[]) => {
-      const r = spawnSync(process.execPath, ["--import", register, cli, ...args], { cwd: elsewhere, encoding: "utf8", env: { ...process.env, NODE_DEBUG: "module" } });
-      expect(r.status, r.stderr).toBe(0);
-      return r.stderr.split("\n").flatMap((l) => (l.startsWith("LOADED ") ? [l.slice(7)] : [...l.matchAll(/^MODULE \d+: load "([^"]+)"/g)].map((m) => m[1])));
-    };
-    const view = loaded("view", "--device", dump);
+    // The three runs are independent processes: side by side.
+    const run = (...args: string[]) =>
+      new Promise<{ failed: boolean; err: string }>((resolve) => {
+        execFile(process.execPath, ["--import", register, cli, ...args], { cwd: elsewhere, encoding: "utf8", env: { ...process.env, NODE_DEBUG: "module" }, maxBuffer: 1 << 26 }, (e, _out, err) => resolve({ failed: e !== null, err }));
+      });
+    const runs = await Promise.all([run("view", "--device", dump), run("view", "--device", dump, "--rules", json), run("fuzz", "--device", dump, "--runs", "5")]);
+    const [view, fromJson, fuzz] = runs.map(({ failed, err }) => {
+      expect(failed, err).toBe(false);
+      return err.split("\n").flatMap((l) => (l.startsWith("LOADED ") ? [l.slice(7)] : [...l.matchAll(/^MODULE \d+: load "([^"]+)"/g)].map((m) => m[1])));
+    });
     expect(view.some((u) => u.endsWith("/dist/src/open-device.js"))).toBe(true);
     expect(view.filter((u) => /\/node_modules\/(ohm-js|zod|jsonc-parser|fast-check)\//.test(u))).toEqual([]);
     // Compiled JSON from the user is validated: zod loads then, ohm-js still not.
-    const json = join(elsewhere, "all.json");
-    writeFileSync(json, cfgvirt("compile", "--json").out);
-    const fromJson = loaded("view", "--device", dump, "--rules", json);
     expect(fromJson.some((u) => u.includes("/node_modules/zod/"))).toBe(true);
     expect(fromJson.filter((u) => u.includes("/node_modules/ohm-js/"))).toEqual([]);
     // Fuzzing a dump needs the library's syntax trees (the reference interpreter): the build saved them, so ohm-js does not load either.
-    const fuzz = loaded("fuzz", "--device", dump, "--runs", "5");
     expect(fuzz.some((u) => u.endsWith("/dist/src/syntax/syntax-cache.js"))).toBe(true);
     expect(fuzz.filter((u) => u.includes("/node_modules/ohm-js/"))).toEqual([]);
   });
