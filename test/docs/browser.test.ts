@@ -136,9 +136,10 @@ describe.skipIf(!haveChromium)("the docs site in headless Chromium", () => {
 
   it("draws one visible diagram per register on every page, with one box per field", async () => {
     const rowsOf = new Map([...(set.library?.layouts ?? []), ...set.devices.flatMap((d) => d.layouts)].flatMap((l) => l.registers).map((r) => [r.anchor, r.rows.length]));
-    for (const file of pages) {
-      await go(file);
-      const boxes = await page.$$eval("svg.cv-diagram", (els) =>
+    // Each page is checked on its own: three tabs side by side, each a third of the pages.
+    const check = async (tab: Page, file: string) => {
+      await tab.goto(base + file, { waitUntil: "load" });
+      const boxes = await tab.$$eval("svg.cv-diagram", (els) =>
         els.map((e) => {
           const r = e.getBoundingClientRect();
           return { id: e.id, w: r.width, h: r.height, fields: e.querySelectorAll("g.cv-field").length, labels: [...e.querySelectorAll("text.cv-pol")].map((t) => t.getBoundingClientRect().width) };
@@ -152,7 +153,7 @@ describe.skipIf(!haveChromium)("the docs site in headless Chromium", () => {
         for (const w of b.labels) expect(w, `${b.id} policy label`).toBeGreaterThan(0);
       }
       // No Markdown survives into what the reader sees.
-      const stray = await page.evaluate(() => {
+      const stray = await tab.evaluate(() => {
         const out: string[] = [];
         const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
         for (let n = walk.nextNode(); n; n = walk.nextNode()) {
@@ -162,7 +163,16 @@ describe.skipIf(!haveChromium)("the docs site in headless Chromium", () => {
         return out;
       });
       expect(stray, file).toEqual([]);
+    };
+    const tabs = await Promise.all([0, 1, 2].map(() => newPage()));
+    try {
+      await Promise.all(tabs.map(async (tab, k) => {
+        for (const file of pages.filter((_, i) => i % tabs.length === k)) await check(tab, file);
+      }));
+    } finally {
+      await Promise.all(tabs.map((t) => t.close()));
     }
+    expect(pages.length).toBeGreaterThan(30);
   }, 60_000);
 
   it("fills each field with its policy's pattern, shown in the legend", async () => {
