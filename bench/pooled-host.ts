@@ -33,21 +33,20 @@ export function hostLayout(count: number, near: (d: number) => boolean): { at: U
 }
 
 export class HostPool implements HostFunctions {
-  readonly words: Uint32Array;
-  private readonly at: Uint32Array;
-  private readonly writable: Uint32Array;
-  private readonly w1c: Uint32Array;
-  private readonly rsvdz: Uint32Array;
+  // `declare`d, as DeviceStates' fields (src/runtime/virtual-device.ts): V8 then tracks each field's type.
+  declare readonly words: Uint32Array;
+  private declare readonly at: Uint32Array;
+  private declare readonly writable: Uint32Array;
+  private declare readonly w1c: Uint32Array;
+  private declare readonly rsvdz: Uint32Array;
+  declare readonly count: number;
+  /** Bytes of configuration space each function implements. */
+  declare readonly size: number;
 
-  constructor(
-    readonly count: number,
-    bytes: Uint8Array,
-    behaviour: HardwareBehaviour,
-    /** Bytes of configuration space each function implements. */
-    readonly size: number,
-    /** The dwords to keep together (the ones the runtime reads or writes). */
-    near: (d: number) => boolean,
-  ) {
+  /** `near`: the dwords to keep together (the ones the runtime reads or writes). */
+  constructor(count: number, bytes: Uint8Array, behaviour: HardwareBehaviour, size: number, near: (d: number) => boolean) {
+    this.count = count;
+    this.size = size;
     const layout = hostLayout(count, near);
     this.at = layout.at;
     this.words = new Uint32Array(layout.words);

@@ -20,10 +20,11 @@ export class SimulatedDevice implements HostDevice, HostFunctions {
   /** Count of writes that reached the device. */
   writes = 0;
 
-  constructor(
-    bytes: Uint8Array,
-    readonly size: number = bytes.length,
-  ) {
+  /** `declare`d, as DeviceStates' fields (src/runtime/virtual-device.ts): V8 then tracks it as a small integer. */
+  declare readonly size: number;
+
+  constructor(bytes: Uint8Array, size: number = bytes.length) {
+    this.size = size;
     const n = Math.min(bytes.length, size, CONFIG_DWORDS * 4);
     for (let i = 0; i < n; i++) this.words[i >> 2] |= bytes[i] << ((i & 3) * 8);
   }
