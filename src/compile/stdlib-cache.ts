@@ -11,12 +11,12 @@
 // against the SHA-256 the build recorded after validating them (stdlib.json.sha256),
 // which costs ~1 ms where importing zod and validating cost ~100 ms cold. Any
 // other bytes (edited, truncated, written by another build) are not used.
-import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../diag/diagnostic.js";
-import { grammarPath, packageRoot, rulesDir } from "../paths.js";
+import { hashFiles, sha256 } from "../io/content-hash.js";
+import { grammarPath, rulesDir } from "../paths.js";
 import { compiledFromJson, compiledToJson } from "./compiled-json.js";
 import type { CompiledRules } from "./pipeline.js";
 import { COMPILED_FORMAT, type CompiledJson, validateCompiledJson } from "./schema.js";
@@ -27,8 +27,6 @@ export const stdlibCachePath = join(compilerDir, "stdlib.json");
 /** The SHA-256 of the document's bytes, written once they passed the zod schema. */
 export const validatedStampPath = (path: string): string => `${path}.sha256`;
 
-const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
-
 function filesBelow(dir: string, suffix: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
@@ -38,10 +36,8 @@ function filesBelow(dir: string, suffix: string): string[] {
 
 /** What the cache depends on: the rule files, the grammar, and the compiler's own code. */
 export function stdlibHash(): string {
-  const h = createHash("sha256").update(COMPILED_FORMAT);
   const code = filesBelow(compilerDir, compilerDir.includes(`${join("dist", "src")}`) ? ".js" : ".ts");
-  for (const f of [...filesBelow(rulesDir, ".rules"), grammarPath, ...code]) h.update(relative(packageRoot, f)).update("\0").update(readFileSync(f)).update("\0");
-  return h.digest("hex");
+  return hashFiles(COMPILED_FORMAT, [...filesBelow(rulesDir, ".rules"), grammarPath, ...code]);
 }
 
 /** The cache's document for a compiled standard library and its rule warnings. */

@@ -24,9 +24,7 @@ export function docRef(ref: SourceRef): string {
   return ref.line > 0 ? `${docPath(ref.path)}:${ref.line}` : docPath(ref.path);
 }
 
-export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
+export { sha256 } from "../io/content-hash.js";
 
 /** One hash over files' contents, keyed by their documentation path (order-independent). */
 export function hashFiles(paths: readonly string[]): string {

@@ -11,12 +11,12 @@
 // load with the name the caller shows in diagnostics), and a property present
 // with the value undefined is kept as a marker, so that the trees read back
 // with the same keys in the same order as the parser made them.
-import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SourceFile } from "../diag/diagnostic.js";
-import { grammarPath, packageRoot, rulesDir } from "../paths.js";
+import { hashFiles, sha256 } from "../io/content-hash.js";
+import { grammarPath, rulesDir } from "../paths.js";
 import type * as A from "./ast.js";
 
 const SYNTAX_FORMAT = "cfgvirt-syntax/1";
@@ -33,14 +33,10 @@ interface SyntaxDocument {
   readonly files: Record<string, { readonly text: string; readonly items: unknown }>;
 }
 
-const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
-
 function parserHash(): string {
   const suffix = syntaxDir.includes(join("dist", "src")) ? ".js" : ".ts";
   const code = readdirSync(syntaxDir).filter((f) => f.endsWith(suffix)).sort().map((f) => join(syntaxDir, f));
-  const h = createHash("sha256").update(SYNTAX_FORMAT);
-  for (const f of [grammarPath, ...code]) h.update(relative(packageRoot, f)).update("\0").update(readFileSync(f)).update("\0");
-  return h.digest("hex");
+  return hashFiles(SYNTAX_FORMAT, [grammarPath, ...code]);
 }
 
 /** Save the trees of standard library files that parsed (the build calls this). */
