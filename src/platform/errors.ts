@@ -17,7 +17,6 @@
 //   interrupts when the guest's Root Error Command enables that class;
 // - the function's AER Header Log, which the guest reads in a virtual copy:
 //   the host's header with the host's IDs and addresses translated or zeroed.
-import { guestBarAddresses, hostBarAddress } from "./bar-map.js";
 import { readHardware, setHardwareBits, setVirtualBits } from "./capabilities.js";
 import type { PassThroughFunction } from "./passthrough-function.js";
 import { AER, type RootPort } from "./root-port.js";
@@ -71,15 +70,10 @@ function logHeader(fn: PassThroughFunction, aer: number, bit: number, header: re
  * The guest's (virtual) Header Log gets the host's, translated: the function's
  * Requester ID and BAR addresses as the guest knows them, the host's other IDs
  * and addresses zeroed (tlp-header.ts; the AER rule says why it is virtual).
+ * `windows`: the function's BARs as the platform maps them (BarMap's runs).
  */
-export function forwardHeaderLog(fn: PassThroughFunction, port: RootPort | undefined): void {
+export function forwardHeaderLog(fn: PassThroughFunction, port: RootPort | undefined, windows: readonly AddressWindow[]): void {
   if (fn.aer === undefined) return;
-  const windows: AddressWindow[] = guestBarAddresses(fn, fn.bars).map(({ bar, address }) => ({
-    space: bar.kind === "io" ? "io" : "mem",
-    hostBase: hostBarAddress(fn, bar),
-    size: bar.size,
-    guestBase: address,
-  }));
   const at = (fn.aer + AER.headerLog) >> 2;
   const logged = [0, 1, 2, 3].map((i) => fn.host.read32(at + i));
   const guest = translateTlpHeader(logged, { hostId: fn.domain, guestId: port?.childRequesterId ?? 0, windows });

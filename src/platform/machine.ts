@@ -392,7 +392,7 @@ export class Machine {
   hostError(fn: PassThroughFunction, err: HostError): { message: ErrorMessage | undefined; interrupted: boolean } {
     logHostError(fn, err);
     const port = this.topology.portOf(fn);
-    if (err.kind === "uncorrectable") forwardHeaderLog(fn, port);
+    if (err.kind === "uncorrectable") forwardHeaderLog(fn, port, this.barMap.list(fn));
     const message = guestMessage(fn, err);
     const interrupted = message !== undefined && port !== undefined ? receiveAtRootPort(port, message) : false;
     return { message, interrupted };
