@@ -79,6 +79,14 @@ function buildSchemas(z: typeof Zod.z) {
   const width = z.union([z.literal(8), z.literal(16), z.literal(32)]);
   const sourceRef = z.object({ path: z.string(), line: z.number().int().min(0) }).strict();
 
+  /** A field's place: its register's offset and width, and its bits in it. */
+  const bitsAt = {
+    offset: z.number().int().min(0).max(0xfff),
+    width,
+    hi: z.number().int().min(0).max(31),
+    lo: z.number().int().min(0).max(31),
+  };
+
   const guardSchema: Zod.ZodType<GuardJson> = z.lazy(() =>
     z.union([
       z.object({ op: z.literal("not"), operand: guardSchema }).strict(),
@@ -87,10 +95,7 @@ function buildSchemas(z: typeof Zod.z) {
         op: z.enum(["==", "!=", ">=", "<=", ">", "<", "nonzero"]),
         path: z.string(),
         layout: z.string().optional(),
-        offset: z.number().int().min(0).max(0xfff),
-        width,
-        lo: z.number().int().min(0).max(31),
-        hi: z.number().int().min(0).max(31),
+        ...bitsAt,
         value: u32,
       }).strict(),
     ]),
@@ -120,10 +125,7 @@ function buildSchemas(z: typeof Zod.z) {
   const fieldInfoSchema = z.object({
     register: z.string(),
     field: z.string().optional(),
-    offset: z.number().int().min(0).max(0xfff),
-    width,
-    hi: z.number().int().min(0).max(31),
-    lo: z.number().int().min(0).max(31),
+    ...bitsAt,
     attribute: z.enum(ATTRIBUTES),
     policy: policyKind,
     detail: z.string(),
