@@ -31,7 +31,7 @@ const root = dirname(fileURLToPath(import.meta.url));
 const ownGraph = testFiles(join(root, "test")).map((f) => relative(root, f)).filter((f) => /\bvi\.(mock|doMock|unmock|resetModules)\(/.test(readFileSync(join(root, f), "utf8")));
 
 // Each ~5-25 s of wall time, mostly spent in or waiting on the processes they run.
-const slowest = ["test/cli/package.test.ts", "test/docs/browser.test.ts", "test/serve/real-guest.test.ts", "test/editors/extension.test.ts", "test/cli/readme.test.ts"];
+const slowest = ["test/cli/package.test.ts", "test/docs/browser.test.ts", "test/serve/real-guest.test.ts", "test/types.test.ts", "test/editors/extension.test.ts", "test/cli/readme.test.ts"];
 for (const f of slowest) if (!existsSync(join(root, f))) throw new Error(`vitest.config.ts: ${f} is listed among the slowest test files but does not exist`);
 class SlowestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

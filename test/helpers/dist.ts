@@ -39,7 +39,7 @@ export function ensureDistCurrent(): void {
     execFileSync("npm", ["run", "build"], { cwd: packageRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
     const r = e as { stdout?: string; stderr?: string };
-    throw new Error(`npm run build failed; the tests run the built command line (test/helpers/dist.ts):\n${r.stdout ?? ""}${r.stderr ?? ""}`);
+    throw new Error(`npm run build failed (it type-checks src/ and bench/, then saves the standard library); the tests run the built package (test/helpers/dist.ts):\n${r.stdout ?? ""}${r.stderr ?? ""}`);
   }
   if (!distIsCurrent()) throw new Error("npm run build left dist/ older than its sources");
 }
