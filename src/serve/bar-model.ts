@@ -3,6 +3,8 @@
 // MSI-X table and PBA are emulated at the BAR and offset the MSI-X capability
 // names, every other byte is a simulated register file: what the device holds
 // is unknown for a dump, so it honestly starts at 0 and keeps what is written.
+// The one register that moves by itself is a UHCI's frame counter, which
+// firmware waits on.
 //
 // src/platform/ (issue 9) maps BARs and backs them with register files for the
 // simulated machine; this model is the transport's small equivalent and could
@@ -33,6 +35,17 @@ class RegisterFile {
   }
 }
 
+/**
+ * A UHCI (class 0x0c0300) counts frames in FRNUM while USBCMD's Run/Stop bit is
+ * set (UHCI 1.1 §2.1.1, §2.1.4: every 1 ms), and firmware waits for the count to
+ * move: SeaBIOS's uhci_waittick polls it for up to 5 s when it frees its pipes.
+ * Time does not exist here, so a running counter moves by one on each read.
+ */
+const UHCI_CLASS = 0x0c0300;
+const UHCI_BAR = 4; // USBBASE, configuration offset 0x20
+const USBCMD = 0x00;
+const FRNUM = 0x06;
+
 /** The MSI-X structures a capability names (PCI LB 3.0 §6.8.2): BAR, offset, size. */
 interface MsixLayout {
   readonly tableBar: number;
@@ -52,6 +65,8 @@ export class BarModel {
   private readonly msix: MsixLayout | undefined;
   /** Per table entry: address low, address high, data, vector control. */
   private readonly table: Uint32Array;
+  /** The I/O BAR whose FRNUM counts frames (a UHCI's), or -1. */
+  private readonly frameCounterBar: number;
 
   constructor(
     private readonly tables: DeviceTables,
@@ -59,6 +74,8 @@ export class BarModel {
   ) {
     this.msix = msixLayout(tables, device);
     this.table = new Uint32Array((this.msix?.entries ?? 0) * 4);
+    const uhciIo = device.read(0x08, 4) >>> 8 === UHCI_CLASS && tables.bars.some((b) => b.index === UHCI_BAR && b.kind === "io" && b.size > FRNUM + 1);
+    this.frameCounterBar = uhciIo ? UHCI_BAR : -1;
     this.reset();
   }
 
@@ -89,6 +106,7 @@ export class BarModel {
   }
 
   read(hit: BarHit, size: number): bigint {
+    if (hit.bar.index === this.frameCounterBar && hit.offset <= FRNUM + 1 && hit.offset + size > FRNUM) this.countFrame();
     let v = 0n;
     for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(this.readByte(hit.bar.index, hit.offset + i));
     return v;
@@ -96,6 +114,15 @@ export class BarModel {
 
   write(hit: BarHit, size: number, value: bigint): void {
     for (let i = 0; i < size; i++) this.writeByte(hit.bar.index, hit.offset + i, Number((value >> BigInt(8 * i)) & 0xffn));
+  }
+
+  /** The next frame, when the controller runs: FRNUM's 11-bit count (bits 15:11 are reserved, 0). */
+  private countFrame(): void {
+    const io = this.files[UHCI_BAR];
+    if ((io.read(USBCMD) & 1) === 0) return;
+    const next = ((io.read(FRNUM) | (io.read(FRNUM + 1) << 8)) + 1) & 0x7ff;
+    io.write(FRNUM, next & 0xff);
+    io.write(FRNUM + 1, next >> 8);
   }
 
   private readByte(bar: number, offset: number): number {

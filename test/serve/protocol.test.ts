@@ -3,7 +3,7 @@
 // Property-based (fast-check, fixed seeds); answers are checked against the
 // runtime driven directly, so the transport stays a thin layer over it.
 import { createServer, connect } from "node:net";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Duplex } from "node:stream";
@@ -149,6 +149,40 @@ describe("the BAR model", () => {
     expect(rets(feed(s, [encodeMessage(Cmd.BAR_READ, barBody(0x8000_1234n, 0n, 2, true))]))).toEqual([0xffffn]);
     expect(rets(feed(s, [encodeMessage(Cmd.BAR_READ, barBody(0xc000_0000n, 0n, 4, false))]))).toEqual([0xffff_ffffn]);
     expect(s.stats.unclaimed).toBe(2);
+  });
+});
+
+describe("the BAR model of a UHCI (class 0x0c0300)", () => {
+  // SeaBIOS's uhci_waittick waits up to 5 s for FRNUM to move once the controller runs.
+  const dir = mkdtempSync(join(tmpdir(), "cfgvirt-uhci-"));
+  /** A USB controller with an I/O BAR 4 at 0xc040, I/O decoding on. */
+  function usbController(progIf: number): (cmd: number, off: number, size: number, val?: bigint) => bigint {
+    const file = join(dir, `usb-${progIf}.rules`);
+    writeFileSync(file, `image "cfgvirt test: a USB controller" {\n  bar 4 size 32\n  header type0 { vendor_id = 0x8086; device_id = 0x3a37; base_class = 0x0c; subclass = 0x03; prog_if = ${progIf}; bar4 = 0x00000001 }\n}\n`);
+    const s = new ProxySession(openDevice(file));
+    feed(s, [encodeMessage(Cmd.PCI_CFGWRITE, configBody(0x20, 0xc040, 4)), encodeMessage(Cmd.PCI_CFGWRITE, configBody(0x04, 0x0001, 2))]);
+    return (cmd, off, size, val = 0n) => rets(feed(s, [encodeMessage(cmd, barBody(0xc040n + BigInt(off), val, size, false))]))[0];
+  }
+
+  it("counts frames in FRNUM while Run/Stop is set, one per read, in 11 bits; a halted controller's count stays", () => {
+    const io = usbController(0x00);
+    expect([io(Cmd.BAR_READ, 0x06, 2), io(Cmd.BAR_READ, 0x06, 2)]).toEqual([0n, 0n]);
+    io(Cmd.BAR_WRITE, 0x00, 2, 0x00c1n); // Run/Stop, Configure Flag, Max Packet
+    expect([io(Cmd.BAR_READ, 0x06, 2), io(Cmd.BAR_READ, 0x06, 2), io(Cmd.BAR_READ, 0x04, 4) >> 16n]).toEqual([1n, 2n, 3n]);
+    io(Cmd.BAR_WRITE, 0x00, 2, 0n);
+    io(Cmd.BAR_WRITE, 0x06, 2, 0x07ffn); // software may set FRNUM while halted
+    expect(io(Cmd.BAR_READ, 0x06, 2)).toBe(0x7ffn);
+    io(Cmd.BAR_WRITE, 0x00, 2, 1n);
+    expect(io(Cmd.BAR_READ, 0x06, 2)).toBe(0n);
+    // Other registers are the plain register file.
+    expect(io(Cmd.BAR_READ, 0x00, 2)).toBe(1n);
+    expect(io(Cmd.BAR_READ, 0x10, 2)).toBe(0n);
+  });
+
+  it("leaves another controller's register at the same place alone (an OHCI's programming interface, 0x10)", () => {
+    const io = usbController(0x10);
+    io(Cmd.BAR_WRITE, 0x00, 2, 1n);
+    expect([io(Cmd.BAR_READ, 0x06, 2), io(Cmd.BAR_READ, 0x06, 2)]).toEqual([0n, 0n]);
   });
 });
 
