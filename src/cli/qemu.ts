@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_EXAMPLE, type OpenedDevice, openDevice } from "../open-device.js";
-import { type DeviceReport, deviceReport, parseConsole } from "../serve/guest-report.js";
+import { type DeviceReport, deviceReport, firmwareWarnings, parseConsole } from "../serve/guest-report.js";
 import { ensureGuest, guestCacheDir } from "../serve/guest.js";
 import { bootGuest } from "../serve/qemu.js";
 import { type Command, UsageError } from "./command.js";
@@ -58,7 +58,8 @@ this process over its own socket, boots a small Linux guest that prints its
 view of every PCI function, and waits for it to power off. Then prints per
 device: the guest's view of configuration space (lspci -x layout), the
 resources the guest assigned next to the runtime's BAR sizes, the accesses
-served, and every host byte that changed. Progress goes to stderr.
+served, and every host byte that changed. Progress goes to stderr, with the
+firmware's warnings (SeaBIOS's debug log: where it waited on a device in vain).
 
 The guest (Debian's cloud kernel and a busybox initramfs) is fetched with
 apt-get download on first use and cached in ${guestCacheDir()}
@@ -113,12 +114,14 @@ Exit status: 0 when the guest ran to the end and saw what the runtime says, 1 ot
       log: (i, line) => progress(`device ${i}: ${line}`),
     });
     const seen = parseConsole(result.console);
+    const firmware = firmwareWarnings(result.firmwareLog);
+    for (const w of firmware) progress(`firmware: ${w}`);
     const reports = devices.map((d, i) => deviceReport(i, d, result.sessions[i], seen));
     const ok = seen.complete && !result.timedOut && reports.every((r) => r.matchesRuntime);
     progress(`guest ${result.timedOut ? "TIMED OUT" : seen.complete ? "finished" : "stopped early"} after ${(result.bootMs / 1000).toFixed(1)} s; ${reports.reduce((n, r) => n + r.accesses, 0)} accesses served`);
     if (!seen.complete && result.stderr) io.err(result.stderr);
     if (values.json) {
-      io.out(JSON.stringify({ complete: seen.complete, timedOut: result.timedOut, bootMs: result.bootMs, exitCode: result.exitCode, devices: reports.map(jsonReport), guestLog: seen.log }, null, 2) + "\n");
+      io.out(JSON.stringify({ complete: seen.complete, timedOut: result.timedOut, bootMs: result.bootMs, exitCode: result.exitCode, firmwareWarnings: firmware, devices: reports.map(jsonReport), guestLog: seen.log }, null, 2) + "\n");
     } else {
       io.out(reports.map(textReport).join("\n\n") + "\n");
     }

@@ -23,6 +23,14 @@ export interface GuestConsole {
   readonly complete: boolean;
 }
 
+/**
+ * The firmware's warnings, from its debug log: SeaBIOS says `WARNING - Timeout at
+ * FUNCTION:LINE!` where it waited on a device register that never moved.
+ */
+export function firmwareWarnings(log: string): string[] {
+  return log.split("\n").map((l) => l.replace(/\r$/, "")).filter((l) => l.startsWith("WARNING"));
+}
+
 export function parseConsole(text: string): GuestConsole {
   const functions = new Map<string, GuestFunction>();
   const log: string[] = [];

@@ -4,6 +4,9 @@
 // process, until the guest has printed its report (QEMU is then stopped) or
 // powers off.
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
 import type { OpenedDevice } from "../open-device.js";
@@ -31,6 +34,8 @@ export interface BootResult {
   readonly bootMs: number;
   readonly timedOut: boolean;
   readonly stderr: string;
+  /** SeaBIOS's debug output (I/O port 0x402): where it waited on a device and gave up, it says so. */
+  readonly firmwareLog: string;
 }
 
 export function qemuBinary(env: NodeJS.ProcessEnv = process.env): string {
@@ -48,7 +53,10 @@ export function checkQemu(binary: string): void {
   }
 }
 
-export function qemuArgs(deviceCount: number, guest: GuestFiles): string[] {
+/** SeaBIOS writes its debug log to this port; QEMU's isa-debugcon captures it. */
+const FIRMWARE_DEBUG_PORT = "0x402";
+
+export function qemuArgs(deviceCount: number, guest: GuestFiles, firmwareLog?: string): string[] {
   const args = [
     "-machine", "q35,memory-backend=mem",
     // The proxy shares guest RAM with the device process; it must be a shareable memfd.
@@ -58,6 +66,9 @@ export function qemuArgs(deviceCount: number, guest: GuestFiles): string[] {
     "-kernel", guest.kernel, "-initrd", guest.initrd,
     "-append", "console=ttyS0 quiet loglevel=1 panic=-1",
   ];
+  if (firmwareLog !== undefined) {
+    args.push("-chardev", `file,id=firmware,path=${firmwareLog}`, "-device", `isa-debugcon,iobase=${FIRMWARE_DEBUG_PORT},chardev=firmware`);
+  }
   for (let i = 0; i < deviceCount; i++) {
     args.push("-device", `x-pci-proxy-dev,id=cfgvirt${i},fd=${3 + i},bus=pcie.0,addr=0x${(FIRST_SLOT + i).toString(16)}`);
   }
@@ -69,8 +80,10 @@ export function bootGuest(opts: BootOptions): Promise<BootResult> {
   checkQemu(binary);
   const n = opts.devices.length;
   const sessions = opts.devices.map((d, i) => new ProxySession(d, (line) => opts.log?.(i, line)));
+  const logDir = mkdtempSync(join(tmpdir(), "cfgvirt-firmware-"));
+  const firmwareLog = join(logDir, "seabios.log");
   const started = Date.now();
-  const child = spawn(binary, qemuArgs(n, opts.guest), { stdio: ["ignore", "pipe", "pipe", ...Array.from({ length: n }, () => "pipe" as const)] });
+  const child = spawn(binary, qemuArgs(n, opts.guest, firmwareLog), { stdio: ["ignore", "pipe", "pipe", ...Array.from({ length: n }, () => "pipe" as const)] });
   const served = sessions.map((s, i) => serveStream(child.stdio[3 + i] as Duplex, s));
   let consoleText = "";
   let stopping = false;
@@ -104,12 +117,20 @@ export function bootGuest(opts: BootOptions): Promise<BootResult> {
   return new Promise((resolve, reject) => {
     child.on("error", (e) => {
       clearTimeout(timer);
+      rmSync(logDir, { recursive: true, force: true });
       reject(e);
     });
     child.on("close", async (code) => {
       clearTimeout(timer);
       await Promise.all(served);
-      resolve({ console: consoleText, sessions, exitCode: code, bootMs: Date.now() - started, timedOut, stderr });
+      let log = "";
+      try {
+        log = readFileSync(firmwareLog, "latin1");
+      } catch {
+        // QEMU stopped before it opened the log: nothing was said.
+      }
+      rmSync(logDir, { recursive: true, force: true });
+      resolve({ console: consoleText, sessions, exitCode: code, bootMs: Date.now() - started, timedOut, stderr, firmwareLog: log });
     });
   });
 }

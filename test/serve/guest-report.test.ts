@@ -1,6 +1,6 @@
 // Parsing the guest's serial console and the QEMU command line, without QEMU.
 import { describe, expect, it } from "vitest";
-import { bdfOf, parseConsole } from "../../src/serve/guest-report.js";
+import { bdfOf, firmwareWarnings, parseConsole } from "../../src/serve/guest-report.js";
 import { GUEST_INIT } from "../../src/serve/guest.js";
 import { qemuArgs } from "../../src/serve/qemu.js";
 
@@ -48,5 +48,16 @@ describe("the QEMU command line", () => {
   it("the guest's init prints every function's config and resource, then powers off unless the host stopped it", () => {
     expect(GUEST_INIT).toMatch(/^#!\/bin\/busybox sh/);
     for (const marker of ["cfgvirt:begin", "cfgvirt:config", "cfgvirt:resource", "cfgvirt:end", "cfgvirt:done", "poweroff -f"]) expect(GUEST_INIT).toContain(marker);
+  });
+});
+
+describe("the firmware's debug log", () => {
+  it("is captured from SeaBIOS's debug port when asked, and its warnings are the lines that say WARNING", () => {
+    const args = qemuArgs(1, { kernel: "k", initrd: "i" }, "/tmp/x/seabios.log");
+    expect(args.join(" ")).toContain("-chardev file,id=firmware,path=/tmp/x/seabios.log -device isa-debugcon,iobase=0x402,chardev=firmware");
+    expect(qemuArgs(1, { kernel: "k", initrd: "i" }).join(" ")).not.toContain("isa-debugcon");
+    const log = ["SeaBIOS (version 1.16.2-debian-1.16.2-1)", "UHCI init on dev 00:08.0 (io=c000)", "WARNING - Timeout at uhci_waittick:127!\r", "All threads complete.", ""].join("\n");
+    expect(firmwareWarnings(log)).toEqual(["WARNING - Timeout at uhci_waittick:127!"]);
+    expect(firmwareWarnings("")).toEqual([]);
   });
 });
