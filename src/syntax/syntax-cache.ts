@@ -1,76 +1,113 @@
-// The standard library's syntax trees, saved by the build. Parsing the library
-// costs ~0.7 s (importing ohm-js, building the grammar, matching 40 files),
-// and its trees depend only on each file's text and on the parser. So
-// `npm run build` saves them beside the parser (stdlib-syntax.json), and a
-// process that needs them (the reference interpreter behind `cfgvirt fuzz`,
-// the language server, docs, a device file's overrides) reads them in ~10 ms
-// without loading ohm-js. A file whose text differs from the build's, or a
-// parser (grammar or this folder's code) that differs, parses as usual.
+// The syntax trees of the rule files shipped in the package (the standard
+// library and the examples), saved by the build. Parsing the library costs
+// ~0.7 s (importing ohm-js, building the grammar, matching 40 files), and a
+// tree depends only on its file's text and on the parser. So `npm run build`
+// saves them beside the compiled parser (stdlib-syntax.json), and a process
+// that needs them (a compile with the user's or an example's files, the
+// reference interpreter behind `cfgvirt fuzz`, the language server, docs) reads
+// them in ~10 ms without loading ohm-js.
 //
-// In the document a span's `source` is 0 (each file has one source, rebuilt at
-// load with the name the caller shows in diagnostics), and a property present
-// with the value undefined is kept as a marker, so that the trees read back
-// with the same keys in the same order as the parser made them.
+// Trees are keyed by the SHA-256 of the text alone, not by path: the text is
+// all a tree depends on (the name shown in diagnostics is set at load), so one
+// rule serves rules/ and examples/, wherever the package is installed, and a
+// user's unedited copy of an example too. A text not saved parses as usual.
+//
+// Which parser made the trees: `parser` hashes the grammar and this folder's
+// code as the process that wrote them ran it (dist's .js after a build).
+// `sources` hashes the grammar and src/syntax/*.ts the build compiled that
+// parser from. A built run uses the document when its own .js hash equals
+// `parser`; a run from src/ (tests, tsx) when its .ts hash equals `sources`,
+// so a parser edited in src/ after the build is never served the old trees.
+// In the installed package there is no src/: only `parser` applies.
+//
+// The file is a header line (format, parser hashes, the SHA-256 of the body)
+// and a body line (the trees): a damaged or truncated document is never read.
+// In the body a span's `source` is 0 (each file has one source, rebuilt at load
+// with the caller's name), and a property present with the value undefined is
+// kept as a marker, so that trees read back with the same keys in the same
+// order as the parser made them.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SourceFile } from "../diag/diagnostic.js";
 import { hashFiles, sha256 } from "../io/content-hash.js";
-import { grammarPath, rulesDir } from "../paths.js";
+import { grammarPath, packageRoot } from "../paths.js";
 import type * as A from "./ast.js";
 
-const SYNTAX_FORMAT = "cfgvirt-syntax/1";
+const SYNTAX_FORMAT = "cfgvirt-syntax/2";
 const UNDEFINED = "\u0000undefined";
 const syntaxDir = dirname(fileURLToPath(import.meta.url));
-/** Beside the compiled parser: dist/src/syntax/stdlib-syntax.json. */
-export const syntaxCachePath = join(syntaxDir, "stdlib-syntax.json");
+const builtRun = syntaxDir.includes(join("dist", "src"));
+/** Beside the compiled parser: dist/src/syntax/stdlib-syntax.json (a run from src/ reads the build's). */
+export const syntaxCachePath = builtRun ? join(syntaxDir, "stdlib-syntax.json") : join(packageRoot, "dist", "src", "syntax", "stdlib-syntax.json");
+/** The parser's sources in a checkout; absent from the installed package. */
+const sourceDir = join(packageRoot, "src", "syntax");
 
-interface SyntaxDocument {
+interface SyntaxHeader {
   readonly format: string;
-  /** What the trees depend on besides each file's text: the grammar and the parser's code. */
+  /** The grammar and the parser's code as the writer ran it (.js when built). */
   readonly parser: string;
-  /** By path relative to rules/: the SHA-256 of the text parsed, and the items. */
-  readonly files: Record<string, { readonly text: string; readonly items: unknown }>;
+  /** The grammar and src/syntax/*.ts, when the writer ran where they exist. */
+  readonly sources: string | null;
+  /** SHA-256 of the body line. */
+  readonly body: string;
 }
 
-function parserHash(): string {
-  const suffix = syntaxDir.includes(join("dist", "src")) ? ".js" : ".ts";
-  const code = readdirSync(syntaxDir).filter((f) => f.endsWith(suffix)).sort().map((f) => join(syntaxDir, f));
-  return hashFiles(SYNTAX_FORMAT, [grammarPath, ...code]);
+const hashFolder = (dir: string, suffix: string): string =>
+  hashFiles(SYNTAX_FORMAT, [grammarPath, ...readdirSync(dir).filter((f) => f.endsWith(suffix) && !f.endsWith(".d.ts")).sort().map((f) => join(dir, f))]);
+
+/** The files a run from src/ parses with: the grammar and src/syntax/*.ts (exported for the tests). */
+export function parserSourceHash(): string | null {
+  return existsSync(sourceDir) ? hashFolder(sourceDir, ".ts") : null;
 }
 
-/** Save the trees of standard library files that parsed (the build calls this). */
-export function writeSyntaxCache(files: readonly { readonly fullPath: string; readonly text: string; readonly file: A.RuleFile }[], path = syntaxCachePath): void {
-  const doc: SyntaxDocument = {
-    format: SYNTAX_FORMAT,
-    parser: parserHash(),
-    files: Object.fromEntries(files.map((f) => [relative(rulesDir, f.fullPath), { text: sha256(f.text), items: f.file.items }])),
-  };
+/** The parser this process runs: its .js when built, its .ts sources when run from src/. */
+function runningParserHash(): string {
+  return builtRun ? hashFolder(syntaxDir, ".js") : hashFolder(syntaxDir, ".ts");
+}
+
+/** Save the trees of rule files that parsed (the build calls this with the standard library and the examples). */
+export function writeSyntaxCache(files: readonly { readonly text: string; readonly file: A.RuleFile }[], path = syntaxCachePath): void {
   // Only a span's `source` holds a SourceFile; everything else in a tree is plain data.
-  writeFileSync(path, JSON.stringify(doc, (key, value: unknown) => (key === "source" ? 0 : value === undefined ? UNDEFINED : value)));
+  const trees = Object.fromEntries(files.map((f) => [sha256(f.text), f.file.items]));
+  const body = JSON.stringify(trees, (key, value: unknown) => (key === "source" ? 0 : value === undefined ? UNDEFINED : value));
+  const header: SyntaxHeader = { format: SYNTAX_FORMAT, parser: runningParserHash(), sources: parserSourceHash(), body: sha256(body) };
+  writeFileSync(path, `${JSON.stringify(header)}\n${body}`);
 }
 
-const documents = new Map<string, SyntaxDocument | null>();
+const documents = new Map<string, Record<string, unknown> | null>();
 
-function document(path: string): SyntaxDocument | null {
+function document(path: string): Record<string, unknown> | null {
   if (!existsSync(path)) return null;
   try {
-    const doc = JSON.parse(readFileSync(path, "utf8")) as SyntaxDocument;
-    return doc.format === SYNTAX_FORMAT && doc.parser === parserHash() ? doc : null;
+    const text = readFileSync(path, "utf8");
+    const nl = text.indexOf("\n");
+    if (nl < 0) return null;
+    const header = JSON.parse(text.slice(0, nl)) as Partial<SyntaxHeader>;
+    if (header.format !== SYNTAX_FORMAT) return null;
+    const body = text.slice(nl + 1);
+    // The trees were made by this very parser, or (a run from src/) by one built from these very sources.
+    const own = runningParserHash();
+    const sameParser = builtRun ? header.parser === own : header.sources === own || header.parser === own;
+    if (!sameParser || header.body !== sha256(body)) return null;
+    const trees = JSON.parse(body) as unknown;
+    return trees !== null && typeof trees === "object" && !Array.isArray(trees) ? (trees as Record<string, unknown>) : null;
   } catch {
     return null;
   }
 }
 
 /**
- * The saved tree of the standard library file at `fullPath`, as `parseRules(name, text)`
+ * The saved tree of a rule file with this text, as `parseRules(name, text)`
  * would return it, or undefined when none was saved for this text and parser.
  */
-export function savedSyntax(fullPath: string, name: string, text: string, path = syntaxCachePath): A.RuleFile | undefined {
+export function savedSyntax(name: string, text: string, path = syntaxCachePath): A.RuleFile | undefined {
   if (!documents.has(path)) documents.set(path, document(path));
-  const entry = documents.get(path)?.files[relative(rulesDir, fullPath)];
-  if (entry === undefined || entry.text !== sha256(text)) return undefined;
-  return { path: name, items: revive(entry.items, new SourceFile(name, text)) as A.Item[] };
+  const trees = documents.get(path);
+  if (!trees) return undefined;
+  const items = trees[sha256(text)];
+  if (!Array.isArray(items)) return undefined;
+  return { path: name, items: revive(items, new SourceFile(name, text)) as A.Item[] };
 }
 
 /** A fresh copy of saved tree data, each span's source set and undefined values restored. */

@@ -114,7 +114,7 @@ describe("the installed package, run from an unrelated directory", () => {
     if (haveLspci) expect(decode(r.out).capabilities.map((c) => c.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^MSI-X/)]));
   });
 
-  it("view and fuzz of a dump start from what the build saved: ohm-js never loads, zod only for a user's compiled JSON (issue 13)", async () => {
+  it("view and fuzz of a dump, and view and boot of the default example, start from what the build saved: ohm-js never loads, zod only for a user's compiled JSON (issue 13)", async () => {
     const dump = join(elsewhere, "nic.lspci");
     writeFileSync(dump, cfgvirt("view").out);
     const json = join(elsewhere, "all.json");
@@ -126,13 +126,13 @@ describe("the installed package, run from an unrelated directory", () => {
     writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
     const cli = join(prefix, "lib", "node_modules", "cfgvirt", "dist", "src", "cli.js");
     // ES modules through the hook; CommonJS ones (required on first use) as NODE_DEBUG=module reports them.
-    // The three runs are independent processes: side by side.
+    // The runs are independent processes: side by side.
     const run = (...args: string[]) =>
       new Promise<{ failed: boolean; err: string }>((resolve) => {
         execFile(process.execPath, ["--import", register, cli, ...args], { cwd: elsewhere, encoding: "utf8", env: { ...process.env, NODE_DEBUG: "module" }, maxBuffer: 1 << 26 }, (e, _out, err) => resolve({ failed: e !== null, err }));
       });
-    const runs = await Promise.all([run("view", "--device", dump), run("view", "--device", dump, "--rules", json), run("fuzz", "--device", dump, "--runs", "5")]);
-    const [view, fromJson, fuzz] = runs.map(({ failed, err }) => {
+    const runs = await Promise.all([run("view", "--device", dump), run("view", "--device", dump, "--rules", json), run("fuzz", "--device", dump, "--runs", "5"), run("view"), run("boot")]);
+    const [view, fromJson, fuzz, viewExample, bootExample] = runs.map(({ failed, err }) => {
       expect(failed, err).toBe(false);
       return err.split("\n").flatMap((l) => (l.startsWith("LOADED ") ? [l.slice(7)] : [...l.matchAll(/^MODULE \d+: load "([^"]+)"/g)].map((m) => m[1])));
     });
@@ -144,6 +144,12 @@ describe("the installed package, run from an unrelated directory", () => {
     // Fuzzing a dump needs the library's syntax trees (the reference interpreter): the build saved them, so ohm-js does not load either.
     expect(fuzz.some((u) => u.endsWith("/dist/src/syntax/syntax-cache.js"))).toBe(true);
     expect(fuzz.filter((u) => u.includes("/node_modules/ohm-js/"))).toEqual([]);
+    // The default example (examples/nic.rules; boot's root ports and host bridge from examples/platform/) is a rule file
+    // compiled with the library: the build saved the examples' trees too, so nothing is parsed.
+    for (const example of [viewExample, bootExample]) {
+      expect(example.some((u) => u.endsWith("/dist/src/syntax/syntax-cache.js"))).toBe(true);
+      expect(example.filter((u) => u.includes("/node_modules/ohm-js/"))).toEqual([]);
+    }
   });
 
   it("compile, explain, export, replay, diff, docs and fuzz work", async () => {

@@ -90,18 +90,19 @@ export function isPipe(path: string): boolean {
  * once. The result depends only on the name shown in diagnostics and the text,
  * both checked; only files of the standard library are kept, so the memo stays
  * as small as the library. The syntax trees are never modified after parsing.
- * The build saved them too (syntax-cache.ts): a process reads those instead of
- * parsing while the text is the one the build parsed.
+ * The build saved the trees of the library and the examples too (syntax-cache.ts,
+ * by text): any file, read from disk or given as text, whose text is one the
+ * build parsed is read back instead of parsed.
  */
 const parsedStandard = new Map<string, { name: string; text: string; parsed: ParseResult }>();
 let standardDir: string | undefined;
-function parseFile(name: string, full: string, text: string): ParseResult {
-  if (!within((standardDir ??= realOrResolved(rulesDir)), full)) return parseRules(name, text);
-  const hit = parsedStandard.get(full);
+function parseFile(name: string, full: string | undefined, text: string): ParseResult {
+  const standard = full !== undefined && within((standardDir ??= realOrResolved(rulesDir)), full);
+  const hit = standard ? parsedStandard.get(full) : undefined;
   if (hit && hit.name === name && hit.text === text) return hit.parsed;
-  const saved = savedSyntax(full, name, text);
+  const saved = savedSyntax(name, text);
   const parsed: ParseResult = saved ? { ok: true, file: saved } : parseRules(name, text);
-  parsedStandard.set(full, { name, text, parsed });
+  if (standard) parsedStandard.set(full, { name, text, parsed });
   return parsed;
 }
 
@@ -122,7 +123,7 @@ export function loadRuleSet(paths: readonly string[], sources: ReadonlyMap<strin
       ds.push(...e.diagnostics);
       return;
     }
-    const parsed = sources.has(path) ? parseRules(path, text) : parseFile(displayPath(full), full, text);
+    const parsed = sources.has(path) ? parseFile(path, undefined, text) : parseFile(displayPath(full), full, text);
     if (!parsed.ok) {
       ds.push(...parsed.diagnostics);
       return;
