@@ -16,7 +16,7 @@ export const CLI_JS = join(DIST_SRC, "cli.js");
 
 /** Written last by `npm run build` (src/compile/build-stdlib.ts); absent when a build failed half-way. */
 const buildStamp = join(packageRoot, "dist", "src", "syntax", "stdlib-syntax.json");
-const inputs = ["src", "bench", "grammar", "rules", "tsconfig.json", "package.json"];
+const inputs = ["src", "bench", "grammar", "rules", "examples", "tsconfig.json", "package.json"];
 
 function newestBelow(path: string): number {
   if (!existsSync(path)) return 0;
