@@ -295,7 +295,13 @@ export class ReferenceDevice {
   private readonly fieldRules = new Map<A.Field | A.Layout, BitRule>();
   // Memos of what depends only on the attach: filled on first use.
   private readonly owners: (Owner | undefined)[] = new Array(4096);
-  private readonly bitRules: (BitRule | undefined)[] = new Array(4096 * 8);
+  /**
+   * A bit's rule, as index + 1 into `bitRuleList` (0: not yet found). Not one
+   * array of 32768 rules: at 256 KiB V8 puts that in its large-object space, and
+   * a fuzz campaign makes a reference device per run.
+   */
+  private readonly bitRuleIndex = new Uint16Array(4096 * 8);
+  private readonly bitRuleList: BitRule[] = [];
   private readonly traps: (Trap | null | undefined)[] = new Array(1024);
   private coverage: Coverage | undefined;
   /** Per dword: its hidden, passed-writable and passed masks (3 words), once `masked` says so. */
@@ -626,8 +632,10 @@ export class ReferenceDevice {
   /** The rule of bit `bit` (0..7) of byte `b` (remembered). */
   private ruleOf(b: number, bit: number): BitRule {
     const k = b * 8 + bit;
-    let r = this.bitRules[k];
-    if (r === undefined) this.bitRules[k] = r = this.findRule(this.ownerOf(b), b, bit);
+    const i = this.bitRuleIndex[k];
+    if (i !== 0) return this.bitRuleList[i - 1];
+    const r = this.findRule(this.ownerOf(b), b, bit);
+    this.bitRuleIndex[k] = this.bitRuleList.push(r);
     return r;
   }
 
@@ -669,12 +677,19 @@ export class ReferenceDevice {
       let writable = 0;
       let passed = 0;
       for (let k = 0; k < 32; k++) {
-        const r = this.ruleOf(d * 4 + (k >> 3), k & 7);
-        if (r.hidden) hidden |= 1 << k;
-        if (r.toHardware) writable |= 1 << k;
-        if (r.view === "pass") passed |= 1 << k;
+        const b = d * 4 + (k >> 3);
+        const owner = this.ownerOf(b);
+        // A byte under one rule (denied, absent, hidden...): its 8 bits at once.
+        const r = owner.kind === "rule" ? owner.rule : this.ruleOf(b, k & 7);
+        const bits = owner.kind === "rule" ? 0xff << k : 1 << k;
+        if (r.hidden) hidden |= bits;
+        if (r.toHardware) writable |= bits;
+        if (r.view === "pass") passed |= bits;
+        if (owner.kind === "rule") k += 7;
       }
-      this.masks.set([hidden, writable, passed], d * 3);
+      this.masks[d * 3] = hidden;
+      this.masks[d * 3 + 1] = writable;
+      this.masks[d * 3 + 2] = passed;
       this.masked[d] = 1;
     }
     return this.masks[d * 3 + which];
