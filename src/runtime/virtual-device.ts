@@ -82,8 +82,10 @@ export class DeviceStates {
    * loaded int32 in a register as it is, where a uint32 used as an index or
    * stored back is checked first (measured 1-2% in bench:c, 4 runs of 4).
    */
-  private declare readonly hot: Int32Array;
-  private declare readonly state: Int32Array;
+  /** @internal */
+  declare readonly hot: Int32Array;
+  /** @internal */
+  declare readonly state: Int32Array;
   private declare readonly preserve: Uint32Array;
   /** The per-function objects, for what is not the hot path (logs, the platform), and what hooks are given. */
   private readonly devices: VirtualDevice[] = [];
@@ -95,7 +97,8 @@ export class DeviceStates {
   private readonly hooks: HookHandler[] = [];
   /** Per function, the hooks its handler acts on (handledHooks' bits): it is not called for others. */
   private declare readonly handled: Int32Array;
-  private declare readonly hosts: HostFunctions;
+  /** @internal */
+  declare readonly hosts: HostFunctions;
   private declare readonly hostList: HostList | undefined;
   declare readonly tables: DeviceTables;
   declare readonly capacity: number;
@@ -137,9 +140,10 @@ export class DeviceStates {
 
   // The common case (size 1, 2 or 4 within one dword) is tested with a table
   // lookup rather than a chain of comparisons: sizes in a trace are random, and
-  // a mispredicted branch costs more than the load. It is served in read and
-  // write themselves, not in a helper: V8 inlines a bounded amount of code into
-  // a caller, and each level of calls spends some of it.
+  // a mispredicted branch costs more than the load. It is served in readWith
+  // and writeWith themselves, not in a helper: V8 inlines a bounded amount of
+  // code into a caller, and each level of calls spends some of it (read and
+  // write are small enough that V8 always inlines them).
   //
   // Offsets into `hot` are HOT's word positions (tables.ts), written as
   // literals so that V8 sees constant indexes: 0 hwRead, 1 virtRead,
@@ -147,18 +151,22 @@ export class DeviceStates {
 
   /** The guest reads `size` bytes at `offset` of function `fn` (a number `add` returned). */
   read(fn: number, offset: number, size: number): number {
+    return this.readWith(this.hot, this.state, this.hosts, fn << this.shift, fn, offset, size);
+  }
+
+  /** @internal read, given the pool's arrays and function fn's first state word (VirtualDevice keeps them, one load nearer). */
+  readWith(h: Int32Array, state: Int32Array, hosts: HostFunctions, base: number, fn: number, offset: number, size: number): number {
     // (offset & 4095) === offset: an integer in 0..4095 (not NaN, a fraction, negative or past the end).
     const enable = ENABLE[(size & 7) | ((offset & 3) << 3)];
     if (!(enable !== 0 && size === (size & 7) && (offset & 4095) === offset)) return this.readSplit(fn, offset, size);
     const d = offset >>> 2;
-    const h = this.hot;
     const i = d << 3;
-    let v = this.state[((fn << this.shift) + h[i + 5]) | 0] & h[i + 1];
+    let v = state[(base + h[i + 5]) | 0] & h[i + 1];
     // The host is read only when the bytes asked for hold a passed-through bit:
     // each host read costs a sysfs or VFIO access on real hardware.
     const hr = h[i] & enable;
     if (hr !== 0) {
-      const hw = this.hosts.functionRead32(fn, d);
+      const hw = hosts.functionRead32(fn, d);
       if (hw === 0xffffffff) this.devices[fn].noteAllOnes();
       v |= hw & hr;
     }
@@ -167,24 +175,28 @@ export class DeviceStates {
 
   /** The guest writes `size` bytes of `value` at `offset` of function `fn`. */
   write(fn: number, offset: number, size: number, value: number): void {
+    this.writeWith(this.hot, this.state, fn << this.shift, fn, offset, size, value);
+  }
+
+  /** @internal write, given the pool's arrays and function fn's first state word (as readWith). */
+  writeWith(h: Int32Array, state: Int32Array, base: number, fn: number, offset: number, size: number, value: number): void {
     const enable = ENABLE[(size & 7) | ((offset & 3) << 3)];
     if (!(enable !== 0 && size === (size & 7) && (offset & 4095) === offset)) {
       this.writeSplit(fn, offset, size, value);
       return;
     }
     const d = offset >>> 2;
-    const h = this.hot;
     const i = d << 3;
     const shift = (offset & 3) << 3;
     const v = (value << shift) & enable;
-    const at = ((fn << this.shift) + h[i + 5]) | 0;
-    let s = this.state[at];
+    const at = (base + h[i + 5]) | 0;
+    let s = state[at];
     // Without a branch (vw = 0 leaves s as it is): whether a write covers
     // emulated bits is random on a guest's trace, and a mispredict costs more.
     const vw = h[i + 2] & enable;
     s = (s & ~vw) | (v & vw);
     s &= ~(h[i + 3] & v);
-    this.state[at] = s;
+    state[at] = s;
     const pass = h[i + 4] & enable;
     if (pass !== 0) this.writeHardware(fn, d, v, enable, pass, offset, size);
     const trapped = h[i + 6] >>> 0; // handlers see the mask as a uint32 (0xffff0000, not -65536)
@@ -329,6 +341,14 @@ export class VirtualDevice {
   declare readonly tables: DeviceTables;
   declare readonly host: HostDevice;
   declare readonly log: DeviceLog;
+  // The pool's hot-path arrays and this function's first state word, loaded
+  // from here rather than through `states`: one dependent load less before
+  // the tables can be read (after a mispredicted branch, the chain of loads
+  // is what the CPU waits for).
+  private declare readonly hot: Int32Array;
+  private declare readonly state: Int32Array;
+  private declare readonly hosts: HostFunctions;
+  private declare readonly base: number;
   private removalLogged = false;
 
   constructor(tables: DeviceTables, host: HostDevice, log: DeviceLog = new DeviceLog(() => {}), onHook: HookHandler = NO_HOOKS, states?: DeviceStates) {
@@ -337,17 +357,21 @@ export class VirtualDevice {
     this.log = log;
     this.states = states ?? new DeviceStates(tables, 1, isHostFunctions(host) ? host : new OneHost(host));
     this.fn = this.states.add(this, host, onHook);
+    this.hot = this.states.hot;
+    this.state = this.states.state;
+    this.hosts = this.states.hosts;
+    this.base = this.fn * this.states.stride;
     this.shadow = new VirtualShadow(this.states, this.fn);
     this.shadow.reset();
     if (tables.policy.permissive) this.log.once("permissive", `device "${tables.policy.name}" is permissive: uncovered bytes pass through`);
   }
 
   read(offset: number, size: number): number {
-    return this.states.read(this.fn, offset, size);
+    return this.states.readWith(this.hot, this.state, this.hosts, this.base, this.fn, offset, size);
   }
 
   write(offset: number, size: number, value: number): void {
-    this.states.write(this.fn, offset, size, value);
+    this.states.writeWith(this.hot, this.state, this.base, this.fn, offset, size, value);
   }
 
   /** @internal The hot path read all-ones from the host: a register may legitimately read all-ones; a Vendor ID of 0xffff means the device is gone. */
