@@ -264,10 +264,11 @@ export class DeviceStates {
  * passed through, or no rule covers them and the default denies them.
  */
 export class VirtualShadow {
-  private readonly base: number;
-  private readonly slot: Uint16Array;
-  private readonly words: Uint32Array;
-  private readonly initial: Uint32Array;
+  // `declare`d, as DeviceStates' fields: set once in the constructor, each with its type.
+  private declare readonly base: number;
+  private declare readonly slot: Uint16Array;
+  private declare readonly words: Uint32Array;
+  private declare readonly initial: Uint32Array;
 
   constructor(states: DeviceStates, fn: number) {
     this.words = states.words;
@@ -302,7 +303,11 @@ export class VirtualShadow {
 
 /** The hot path's view of a device's own host (a pool of one) that is not its own HostFunctions. */
 class OneHost implements HostFunctions {
-  constructor(private readonly host: HostDevice) {}
+  // `declare`d, as DeviceStates' fields (a parameter property is first defined as undefined).
+  private declare readonly host: HostDevice;
+  constructor(host: HostDevice) {
+    this.host = host;
+  }
   functionRead32(_fn: number, index: number): number {
     return this.host.read32(index);
   }
