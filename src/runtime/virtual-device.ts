@@ -12,6 +12,7 @@ import { CfgvirtError, error } from "../diag/diagnostic.js";
 import { CONFIG_DWORDS, type HostDevice, type HostFunctions } from "../host/host.js";
 import type { DeviceTables } from "./attach.js";
 import { DeviceLog } from "./log.js";
+import { poolMemory } from "./pool-memory.js";
 
 /**
  * The bits an access covers in its dword, by (size & 7) | (offset & 3) << 3:
@@ -78,14 +79,16 @@ export class DeviceStates {
   /** One bit per dword of every function: its default-deny line was logged (a bit, not a byte: 1.25 MB for 10,000 VFs, not 10). */
   private declare readonly denyLogged: Uint32Array;
   /**
-   * tables.hot and `words` as Int32Array views, for the hot path: V8 keeps a
-   * loaded int32 in a register as it is, where a uint32 used as an index or
-   * stored back is checked first (measured 1-2% in bench:c, 4 runs of 4).
+   * @internal What the hot path reads, one typed array (pool-memory.ts): a
+   * copy of tables.hot, then every function's state (`words`, from `first`).
+   * Int32: V8 keeps a loaded int32 in a register as it is, where a uint32
+   * used as an index or stored back is checked first (1-2% in bench:c). One
+   * array and not two: each typed array the hot path touches costs three
+   * loads (data pointer, base, length) and a bounds check (runTable 4-5%).
    */
-  /** @internal */
-  declare readonly hot: Int32Array;
-  /** @internal */
-  declare readonly state: Int32Array;
+  declare readonly mem: Int32Array;
+  /** @internal Where function 0's state starts in `mem` (a word index). */
+  declare readonly first: number;
   private declare readonly preserve: Uint32Array;
   /** The per-function objects, for what is not the hot path (logs, the platform), and what hooks are given. */
   private readonly devices: VirtualDevice[] = [];
@@ -112,11 +115,12 @@ export class DeviceStates {
     this.capacity = capacity;
     this.stride = tables.stateWords;
     this.shift = 31 - Math.clz32(tables.stateWords);
-    this.words = new Uint32Array(capacity * tables.stateWords);
+    const { mem, first } = poolMemory(tables.hot, capacity, tables.stateWords);
+    this.mem = mem;
+    this.first = first;
+    this.words = new Uint32Array(mem.buffer, first * 4, capacity * tables.stateWords);
     this.denyLogged = new Uint32Array(capacity * (CONFIG_DWORDS / 32));
     this.handled = new Int32Array(capacity);
-    this.hot = new Int32Array(tables.hot.buffer, tables.hot.byteOffset, tables.hot.length);
-    this.state = new Int32Array(this.words.buffer, this.words.byteOffset, this.words.length);
     this.preserve = tables.preserve;
     if (hosts) {
       this.hosts = hosts;
@@ -151,17 +155,17 @@ export class DeviceStates {
 
   /** The guest reads `size` bytes at `offset` of function `fn` (a number `add` returned). */
   read(fn: number, offset: number, size: number): number {
-    return this.readWith(this.hot, this.state, this.hosts, fn << this.shift, fn, offset, size);
+    return this.readWith(this.mem, this.hosts, (this.first + (fn << this.shift)) | 0, fn, offset, size);
   }
 
   /** @internal read, given the pool's arrays and function fn's first state word (VirtualDevice keeps them, one load nearer). */
-  readWith(h: Int32Array, state: Int32Array, hosts: HostFunctions, base: number, fn: number, offset: number, size: number): number {
+  readWith(h: Int32Array, hosts: HostFunctions, base: number, fn: number, offset: number, size: number): number {
     // (offset & 4095) === offset: an integer in 0..4095 (not NaN, a fraction, negative or past the end).
     const enable = ENABLE[(size & 7) | ((offset & 3) << 3)];
     if (!(enable !== 0 && size === (size & 7) && (offset & 4095) === offset)) return this.readSplit(fn, offset, size);
     const d = offset >>> 2;
     const i = d << 3;
-    let v = state[(base + h[i + 5]) | 0] & h[i + 1];
+    let v = h[(base + h[i + 5]) | 0] & h[i + 1];
     // The host is read only when the bytes asked for hold a passed-through bit:
     // each host read costs a sysfs or VFIO access on real hardware.
     const hr = h[i] & enable;
@@ -175,11 +179,11 @@ export class DeviceStates {
 
   /** The guest writes `size` bytes of `value` at `offset` of function `fn`. */
   write(fn: number, offset: number, size: number, value: number): void {
-    this.writeWith(this.hot, this.state, fn << this.shift, fn, offset, size, value);
+    this.writeWith(this.mem, (this.first + (fn << this.shift)) | 0, fn, offset, size, value);
   }
 
   /** @internal write, given the pool's arrays and function fn's first state word (as readWith). */
-  writeWith(h: Int32Array, state: Int32Array, base: number, fn: number, offset: number, size: number, value: number): void {
+  writeWith(h: Int32Array, base: number, fn: number, offset: number, size: number, value: number): void {
     const enable = ENABLE[(size & 7) | ((offset & 3) << 3)];
     if (!(enable !== 0 && size === (size & 7) && (offset & 4095) === offset)) {
       this.writeSplit(fn, offset, size, value);
@@ -190,13 +194,13 @@ export class DeviceStates {
     const shift = (offset & 3) << 3;
     const v = (value << shift) & enable;
     const at = (base + h[i + 5]) | 0;
-    let s = state[at];
+    let s = h[at];
     // Without a branch (vw = 0 leaves s as it is): whether a write covers
     // emulated bits is random on a guest's trace, and a mispredict costs more.
     const vw = h[i + 2] & enable;
     s = (s & ~vw) | (v & vw);
     s &= ~(h[i + 3] & v);
-    state[at] = s;
+    h[at] = s;
     const pass = h[i + 4] & enable;
     if (pass !== 0) this.writeHardware(fn, d, v, enable, pass, offset, size);
     const trapped = h[i + 6] >>> 0; // handlers see the mask as a uint32 (0xffff0000, not -65536)
@@ -350,8 +354,7 @@ export class VirtualDevice {
   // from here rather than through `states`: one dependent load less before
   // the tables can be read (after a mispredicted branch, the chain of loads
   // is what the CPU waits for).
-  private declare readonly hot: Int32Array;
-  private declare readonly state: Int32Array;
+  private declare readonly mem: Int32Array;
   private declare readonly hosts: HostFunctions;
   private declare readonly base: number;
   private removalLogged = false;
@@ -362,21 +365,20 @@ export class VirtualDevice {
     this.log = log;
     this.states = states ?? new DeviceStates(tables, 1, isHostFunctions(host) ? host : new OneHost(host));
     this.fn = this.states.add(this, host, onHook);
-    this.hot = this.states.hot;
-    this.state = this.states.state;
+    this.mem = this.states.mem;
     this.hosts = this.states.hosts;
-    this.base = this.fn * this.states.stride;
+    this.base = this.states.first + this.fn * this.states.stride;
     this.shadow = new VirtualShadow(this.states, this.fn);
     this.shadow.reset();
     if (tables.policy.permissive) this.log.once("permissive", `device "${tables.policy.name}" is permissive: uncovered bytes pass through`);
   }
 
   read(offset: number, size: number): number {
-    return this.states.readWith(this.hot, this.state, this.hosts, this.base, this.fn, offset, size);
+    return this.states.readWith(this.mem, this.hosts, this.base, this.fn, offset, size);
   }
 
   write(offset: number, size: number, value: number): void {
-    this.states.writeWith(this.hot, this.state, this.base, this.fn, offset, size, value);
+    this.states.writeWith(this.mem, this.base, this.fn, offset, size, value);
   }
 
   /** @internal The hot path read all-ones from the host: a register may legitimately read all-ones; a Vendor ID of 0xffff means the device is gone. */
