@@ -4,7 +4,10 @@
  * src/runtime/hooks.ts) in C, on the same tables and trace, exported by
  * bench-c.ts, with the same layout: the interleaved masks with each dword's
  * slot in a function's compact state (src/runtime/tables.ts), `preserve`
- * beside them. The same reads must give the same checksum.
+ * beside them. The same reads must give the same checksum. (The JS keeps a
+ * copy of the hot entries and the state in one typed array, src/runtime/
+ * pool-memory.ts, because each typed array costs V8 loads and a bounds check;
+ * here they are two plain arrays, the same values read in the same order.)
  *
  * usage: hot-path DATA DEVICES
  * then, per line on stdin, "one N" or "many N": run N accesses of the trace on

@@ -95,6 +95,21 @@ export function assignSlots(t: Pick<DeviceTables, "virtRead" | "virtWrite" | "vi
  * sized by them): a change that gives a dword without a slot virtual state
  * is refused.
  */
+/**
+ * Copies of a `hot` array that the runtime's pools keep beside their state
+ * (pool-memory.ts), by the array they copy: packHot refreshes them. Weak both
+ * ways, so that neither the tables nor a pool are kept alive by the other.
+ */
+const hotCopies = new WeakMap<Uint32Array, WeakRef<Int32Array>[]>();
+
+/** Copy `hot` into the start of `mem` and keep the copy as packHot changes `hot`. */
+export function registerHotCopy(hot: Uint32Array, mem: Int32Array): void {
+  mem.set(hot);
+  const live = (hotCopies.get(hot) ?? []).filter((r) => r.deref() !== undefined);
+  live.push(new WeakRef(mem));
+  hotCopies.set(hot, live);
+}
+
 export function packHot(t: Pick<DeviceTables, "hwRead" | "virtRead" | "virtWrite" | "virtW1C" | "hwWrite" | "hookBits" | "denied" | "covered" | "initialShadow" | "slot" | "hot">): void {
   for (let d = 0; d < CONFIG_DWORDS; d++) {
     if (t.slot[d] === 0 && needsSlot(t, d)) throw new Error(`packHot: dword ${d} has virtual state but no slot; attach again`);
@@ -108,6 +123,7 @@ export function packHot(t: Pick<DeviceTables, "hwRead" | "virtRead" | "virtWrite
     t.hot[i + HOT.hookBits] = t.hookBits[d];
     t.hot[i + HOT.denied] = t.denied[d];
   }
+  for (const copy of hotCopies.get(t.hot) ?? []) copy.deref()?.set(t.hot);
 }
 
 /**

@@ -12,6 +12,7 @@ import { CfgvirtError, error } from "../diag/diagnostic.js";
 import { CONFIG_DWORDS, type HostDevice, type HostFunctions } from "../host/host.js";
 import type { DeviceTables } from "./attach.js";
 import { DeviceLog } from "./log.js";
+import { poolMemory } from "./pool-memory.js";
 
 /**
  * The bits an access covers in its dword, by (size & 7) | (offset & 3) << 3:
@@ -78,12 +79,16 @@ export class DeviceStates {
   /** One bit per dword of every function: its default-deny line was logged (a bit, not a byte: 1.25 MB for 10,000 VFs, not 10). */
   private declare readonly denyLogged: Uint32Array;
   /**
-   * tables.hot and `words` as Int32Array views, for the hot path: V8 keeps a
-   * loaded int32 in a register as it is, where a uint32 used as an index or
-   * stored back is checked first (measured 1-2% in bench:c, 4 runs of 4).
+   * @internal What the hot path reads, one typed array (pool-memory.ts): a
+   * copy of tables.hot, then every function's state (`words`, from `first`).
+   * Int32: V8 keeps a loaded int32 in a register as it is, where a uint32
+   * used as an index or stored back is checked first (1-2% in bench:c). One
+   * array and not two: each typed array the hot path touches costs three
+   * loads (data pointer, base, length) and a bounds check (runTable 4-5%).
    */
-  private declare readonly hot: Int32Array;
-  private declare readonly state: Int32Array;
+  declare readonly mem: Int32Array;
+  /** @internal Where function 0's state starts in `mem` (a word index). */
+  declare readonly first: number;
   private declare readonly preserve: Uint32Array;
   /** The per-function objects, for what is not the hot path (logs, the platform), and what hooks are given. */
   private readonly devices: VirtualDevice[] = [];
@@ -95,7 +100,8 @@ export class DeviceStates {
   private readonly hooks: HookHandler[] = [];
   /** Per function, the hooks its handler acts on (handledHooks' bits): it is not called for others. */
   private declare readonly handled: Int32Array;
-  private declare readonly hosts: HostFunctions;
+  /** @internal */
+  declare readonly hosts: HostFunctions;
   private declare readonly hostList: HostList | undefined;
   declare readonly tables: DeviceTables;
   declare readonly capacity: number;
@@ -109,11 +115,12 @@ export class DeviceStates {
     this.capacity = capacity;
     this.stride = tables.stateWords;
     this.shift = 31 - Math.clz32(tables.stateWords);
-    this.words = new Uint32Array(capacity * tables.stateWords);
+    const { mem, first } = poolMemory(tables.hot, capacity, tables.stateWords);
+    this.mem = mem;
+    this.first = first;
+    this.words = new Uint32Array(mem.buffer, first * 4, capacity * tables.stateWords);
     this.denyLogged = new Uint32Array(capacity * (CONFIG_DWORDS / 32));
     this.handled = new Int32Array(capacity);
-    this.hot = new Int32Array(tables.hot.buffer, tables.hot.byteOffset, tables.hot.length);
-    this.state = new Int32Array(this.words.buffer, this.words.byteOffset, this.words.length);
     this.preserve = tables.preserve;
     if (hosts) {
       this.hosts = hosts;
@@ -137,9 +144,10 @@ export class DeviceStates {
 
   // The common case (size 1, 2 or 4 within one dword) is tested with a table
   // lookup rather than a chain of comparisons: sizes in a trace are random, and
-  // a mispredicted branch costs more than the load. It is served in read and
-  // write themselves, not in a helper: V8 inlines a bounded amount of code into
-  // a caller, and each level of calls spends some of it.
+  // a mispredicted branch costs more than the load. It is served in readWith
+  // and writeWith themselves, not in a helper: V8 inlines a bounded amount of
+  // code into a caller, and each level of calls spends some of it (read and
+  // write are small enough that V8 always inlines them).
   //
   // Offsets into `hot` are HOT's word positions (tables.ts), written as
   // literals so that V8 sees constant indexes: 0 hwRead, 1 virtRead,
@@ -147,18 +155,22 @@ export class DeviceStates {
 
   /** The guest reads `size` bytes at `offset` of function `fn` (a number `add` returned). */
   read(fn: number, offset: number, size: number): number {
+    return this.readWith(this.mem, this.hosts, (this.first + (fn << this.shift)) | 0, fn, offset, size);
+  }
+
+  /** @internal read, given the pool's arrays and function fn's first state word (VirtualDevice keeps them, one load nearer). */
+  readWith(h: Int32Array, hosts: HostFunctions, base: number, fn: number, offset: number, size: number): number {
     // (offset & 4095) === offset: an integer in 0..4095 (not NaN, a fraction, negative or past the end).
     const enable = ENABLE[(size & 7) | ((offset & 3) << 3)];
     if (!(enable !== 0 && size === (size & 7) && (offset & 4095) === offset)) return this.readSplit(fn, offset, size);
     const d = offset >>> 2;
-    const h = this.hot;
     const i = d << 3;
-    let v = this.state[((fn << this.shift) + h[i + 5]) | 0] & h[i + 1];
+    let v = h[(base + h[i + 5]) | 0] & h[i + 1];
     // The host is read only when the bytes asked for hold a passed-through bit:
     // each host read costs a sysfs or VFIO access on real hardware.
     const hr = h[i] & enable;
     if (hr !== 0) {
-      const hw = this.hosts.functionRead32(fn, d);
+      const hw = hosts.functionRead32(fn, d);
       if (hw === 0xffffffff) this.devices[fn].noteAllOnes();
       v |= hw & hr;
     }
@@ -167,24 +179,28 @@ export class DeviceStates {
 
   /** The guest writes `size` bytes of `value` at `offset` of function `fn`. */
   write(fn: number, offset: number, size: number, value: number): void {
+    this.writeWith(this.mem, (this.first + (fn << this.shift)) | 0, fn, offset, size, value);
+  }
+
+  /** @internal write, given the pool's arrays and function fn's first state word (as readWith). */
+  writeWith(h: Int32Array, base: number, fn: number, offset: number, size: number, value: number): void {
     const enable = ENABLE[(size & 7) | ((offset & 3) << 3)];
     if (!(enable !== 0 && size === (size & 7) && (offset & 4095) === offset)) {
       this.writeSplit(fn, offset, size, value);
       return;
     }
     const d = offset >>> 2;
-    const h = this.hot;
     const i = d << 3;
     const shift = (offset & 3) << 3;
     const v = (value << shift) & enable;
-    const at = ((fn << this.shift) + h[i + 5]) | 0;
-    let s = this.state[at];
+    const at = (base + h[i + 5]) | 0;
+    let s = h[at];
     // Without a branch (vw = 0 leaves s as it is): whether a write covers
     // emulated bits is random on a guest's trace, and a mispredict costs more.
     const vw = h[i + 2] & enable;
     s = (s & ~vw) | (v & vw);
     s &= ~(h[i + 3] & v);
-    this.state[at] = s;
+    h[at] = s;
     const pass = h[i + 4] & enable;
     if (pass !== 0) this.writeHardware(fn, d, v, enable, pass, offset, size);
     const trapped = h[i + 6] >>> 0; // handlers see the mask as a uint32 (0xffff0000, not -65536)
@@ -252,10 +268,11 @@ export class DeviceStates {
  * passed through, or no rule covers them and the default denies them.
  */
 export class VirtualShadow {
-  private readonly base: number;
-  private readonly slot: Uint16Array;
-  private readonly words: Uint32Array;
-  private readonly initial: Uint32Array;
+  // `declare`d, as DeviceStates' fields: set once in the constructor, each with its type.
+  private declare readonly base: number;
+  private declare readonly slot: Uint16Array;
+  private declare readonly words: Uint32Array;
+  private declare readonly initial: Uint32Array;
 
   constructor(states: DeviceStates, fn: number) {
     this.words = states.words;
@@ -290,7 +307,11 @@ export class VirtualShadow {
 
 /** The hot path's view of a device's own host (a pool of one) that is not its own HostFunctions. */
 class OneHost implements HostFunctions {
-  constructor(private readonly host: HostDevice) {}
+  // `declare`d, as DeviceStates' fields (a parameter property is first defined as undefined).
+  private declare readonly host: HostDevice;
+  constructor(host: HostDevice) {
+    this.host = host;
+  }
   functionRead32(_fn: number, index: number): number {
     return this.host.read32(index);
   }
@@ -329,6 +350,13 @@ export class VirtualDevice {
   declare readonly tables: DeviceTables;
   declare readonly host: HostDevice;
   declare readonly log: DeviceLog;
+  // The pool's hot-path arrays and this function's first state word, loaded
+  // from here rather than through `states`: one dependent load less before
+  // the tables can be read (after a mispredicted branch, the chain of loads
+  // is what the CPU waits for).
+  private declare readonly mem: Int32Array;
+  private declare readonly hosts: HostFunctions;
+  private declare readonly base: number;
   private removalLogged = false;
 
   constructor(tables: DeviceTables, host: HostDevice, log: DeviceLog = new DeviceLog(() => {}), onHook: HookHandler = NO_HOOKS, states?: DeviceStates) {
@@ -337,17 +365,20 @@ export class VirtualDevice {
     this.log = log;
     this.states = states ?? new DeviceStates(tables, 1, isHostFunctions(host) ? host : new OneHost(host));
     this.fn = this.states.add(this, host, onHook);
+    this.mem = this.states.mem;
+    this.hosts = this.states.hosts;
+    this.base = this.states.first + this.fn * this.states.stride;
     this.shadow = new VirtualShadow(this.states, this.fn);
     this.shadow.reset();
     if (tables.policy.permissive) this.log.once("permissive", `device "${tables.policy.name}" is permissive: uncovered bytes pass through`);
   }
 
   read(offset: number, size: number): number {
-    return this.states.read(this.fn, offset, size);
+    return this.states.readWith(this.mem, this.hosts, this.base, this.fn, offset, size);
   }
 
   write(offset: number, size: number, value: number): void {
-    this.states.write(this.fn, offset, size, value);
+    this.states.writeWith(this.mem, this.base, this.fn, offset, size, value);
   }
 
   /** @internal The hot path read all-ones from the host: a register may legitimately read all-ones; a Vendor ID of 0xffff means the device is gone. */
