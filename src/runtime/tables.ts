@@ -90,12 +90,6 @@ export function assignSlots(t: Pick<DeviceTables, "virtRead" | "virtWrite" | "vi
 }
 
 /**
- * Interleave the per-mask arrays and the slots into `hot` (again, after a
- * test changed a mask array). Slots stay as attach assigned them (pools are
- * sized by them): a change that gives a dword without a slot virtual state
- * is refused.
- */
-/**
  * Copies of a `hot` array that the runtime's pools keep beside their state
  * (pool-memory.ts), by the array they copy: packHot refreshes them. Weak both
  * ways, so that neither the tables nor a pool are kept alive by the other.
@@ -110,6 +104,12 @@ export function registerHotCopy(hot: Uint32Array, mem: Int32Array): void {
   hotCopies.set(hot, live);
 }
 
+/**
+ * Interleave the per-mask arrays and the slots into `hot` (again, after a
+ * test changed a mask array). Slots stay as attach assigned them (pools are
+ * sized by them): a change that gives a dword without a slot virtual state
+ * is refused.
+ */
 export function packHot(t: Pick<DeviceTables, "hwRead" | "virtRead" | "virtWrite" | "virtW1C" | "hwWrite" | "hookBits" | "denied" | "covered" | "initialShadow" | "slot" | "hot">): void {
   for (let d = 0; d < CONFIG_DWORDS; d++) {
     if (t.slot[d] === 0 && needsSlot(t, d)) throw new Error(`packHot: dword ${d} has virtual state but no slot; attach again`);
