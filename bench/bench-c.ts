@@ -96,9 +96,14 @@ try {
     many: (n: number) => runMany(pool.states, which, trace, n),
     objects: (n: number) => runDevices(viaObjects, which, trace, n),
   };
-  // Checksum pass from the state after attach, then a warm-up pass.
+  // Checksum pass from the state after attach, then warm-up passes.
   const sums = { jsOne: js.one(TRACE), jsMany: js.many(TRACE), cOne: (await runC("one", TRACE)).sum, cMany: (await runC("many", TRACE)).sum };
   js.objects(TRACE);
+  // Short calls first, so that V8 optimizes each loop as a function with the
+  // type feedback of whole passes, not only as the loop the checksum pass was
+  // in (on-stack replacement, before some paths had run). Otherwise a run now
+  // and then times a loop that bailed out and runs ~10% slower.
+  for (let k = 0; k < 64; k++) js.one(TRACE >> 4), js.many(TRACE >> 4), js.objects(TRACE >> 4);
   if (sums.jsOne !== sums.cOne || sums.jsMany !== sums.cMany) {
     throw new Error(`bench:c: JS and C disagree on the trace (checksums ${sums.jsOne}/${sums.cOne}, ${sums.jsMany}/${sums.cMany})`);
   }
