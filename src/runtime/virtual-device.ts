@@ -155,6 +155,9 @@ export class DeviceStates {
 
   /** The guest reads `size` bytes at `offset` of function `fn` (a number `add` returned). */
   read(fn: number, offset: number, size: number): number {
+    // A number the pool never gave out is an absent function, as on a bus: all-ones.
+    // (Pools of one share a block: a neighbour's state lies past this pool's.)
+    if ((fn >>> 0) !== fn || fn >= this.devices.length) return absentFunctionRead(size);
     return this.readWith(this.mem, this.hosts, (this.first + (fn << this.shift)) | 0, fn, offset, size);
   }
 
@@ -179,6 +182,7 @@ export class DeviceStates {
 
   /** The guest writes `size` bytes of `value` at `offset` of function `fn`. */
   write(fn: number, offset: number, size: number, value: number): void {
+    if ((fn >>> 0) !== fn || fn >= this.devices.length) return; // an absent function: dropped
     this.writeWith(this.mem, (this.first + (fn << this.shift)) | 0, fn, offset, size, value);
   }
 
@@ -259,6 +263,11 @@ export class DeviceStates {
     this.denyLogged[at >>> 5] |= 1 << (at & 31);
     this.devices[fn].log.emit(`write to 0x${(d * 4).toString(16).padStart(3, "0")} touches bytes no rule covers; dropped (default deny)`);
   }
+}
+
+/** What a read of a function that is not there returns, as on a bus: all-ones of its size. */
+function absentFunctionRead(size: number): number {
+  return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
 }
 
 /**

@@ -101,6 +101,22 @@ it("a function keeps words only for dwords with virtual state; the others read 0
   expect(b.shadow.toArray()).toEqual(tables.initialShadow);
 });
 
+it("a function number the pool never gave out is an absent function: reads all-ones, writes reach no one (pools of one share a block)", () => {
+  // Two pools of one over the same tables: their state sits side by side in one block.
+  const a = make();
+  const b = make();
+  expect(b.device.states.mem).toBe(a.device.states.mem);
+  b.device.write(0x3c, 1, 0x11); // Interrupt Line, emulated
+  for (const fn of [1, 2, -1, 0.5, NaN, 2 ** 32]) {
+    a.device.states.write(fn, 0x3c, 1, 0x77);
+    a.device.states.write(fn, 0x04, 2, 0x0006);
+    expect([1, 2, 4].map((size) => a.device.states.read(fn, 0x00, size)), String(fn)).toEqual([0xff, 0xffff, 0xffffffff]);
+  }
+  expect(b.device.read(0x3c, 1)).toBe(0x11);
+  expect(a.device.read(0x3c, 1)).toBe(tables.initialShadow[0x3c >> 2] & 0xff);
+  expectSameArray(a.host.words, b.host.words);
+});
+
 it("a full pool is a typed error", () => {
   const states = new DeviceStates(tables, 1);
   make(states);
