@@ -153,12 +153,17 @@ export class DeviceStates {
   // literals so that V8 sees constant indexes: 0 hwRead, 1 virtRead,
   // 2 virtWrite, 3 virtW1C, 4 hwWrite, 5 slot, 6 hookBits, 7 denied.
 
+  /** @internal Where function `fn`'s state starts in `mem` (a word index). */
+  stateBase(fn: number): number {
+    return (this.first + (fn << this.shift)) | 0;
+  }
+
   /** The guest reads `size` bytes at `offset` of function `fn` (a number `add` returned). */
   read(fn: number, offset: number, size: number): number {
     // A number the pool never gave out is an absent function, as on a bus: all-ones.
     // (Pools of one share a block: a neighbour's state lies past this pool's.)
-    if ((fn >>> 0) !== fn || fn >= this.devices.length) return absentFunctionRead(size);
-    return this.readWith(this.mem, this.hosts, (this.first + (fn << this.shift)) | 0, fn, offset, size);
+    if ((fn >>> 0) !== fn || fn >= this.devices.length) return allOnes(size);
+    return this.readWith(this.mem, this.hosts, this.stateBase(fn), fn, offset, size);
   }
 
   /** @internal read, given the pool's arrays and function fn's first state word (VirtualDevice keeps them, one load nearer). */
@@ -183,7 +188,7 @@ export class DeviceStates {
   /** The guest writes `size` bytes of `value` at `offset` of function `fn`. */
   write(fn: number, offset: number, size: number, value: number): void {
     if ((fn >>> 0) !== fn || fn >= this.devices.length) return; // an absent function: dropped
-    this.writeWith(this.mem, (this.first + (fn << this.shift)) | 0, fn, offset, size, value);
+    this.writeWith(this.mem, this.stateBase(fn), fn, offset, size, value);
   }
 
   /** @internal write, given the pool's arrays and function fn's first state word (as readWith). */
@@ -239,9 +244,7 @@ export class DeviceStates {
   }
 
   private readSplit(fn: number, offset: number, size: number): number {
-    if (!(size === 1 || size === 2 || size === 4)) return 0xffffffff;
-    const ones = size === 4 ? 0xffffffff : (1 << (size << 3)) - 1;
-    if (!Number.isInteger(offset) || offset < 0 || offset > 4095) return ones;
+    if (!(size === 1 || size === 2 || size === 4) || !Number.isInteger(offset) || offset < 0 || offset > 4095) return allOnes(size);
     let v = 0;
     for (let i = size - 1; i >= 0; i--) {
       const b = offset + i < 4096 ? this.read(fn, offset + i, 1) : 0xff;
@@ -265,8 +268,8 @@ export class DeviceStates {
   }
 }
 
-/** What a read of a function that is not there returns, as on a bus: all-ones of its size. */
-function absentFunctionRead(size: number): number {
+/** All-ones of an access's size (0xffffffff for a size that is not 1 or 2): what a read nothing answers returns, as on a bus. */
+function allOnes(size: number): number {
   return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
 }
 
@@ -376,7 +379,7 @@ export class VirtualDevice {
     this.fn = this.states.add(this, host, onHook);
     this.mem = this.states.mem;
     this.hosts = this.states.hosts;
-    this.base = this.states.first + this.fn * this.states.stride;
+    this.base = this.states.stateBase(this.fn);
     this.shadow = new VirtualShadow(this.states, this.fn);
     this.shadow.reset();
     if (tables.policy.permissive) this.log.once("permissive", `device "${tables.policy.name}" is permissive: uncovered bytes pass through`);

@@ -680,12 +680,13 @@ export class ReferenceDevice {
         const b = d * 4 + (k >> 3);
         const owner = this.ownerOf(b);
         // A byte under one rule (denied, absent, hidden...): its 8 bits at once.
-        const r = owner.kind === "rule" ? owner.rule : this.ruleOf(b, k & 7);
-        const bits = owner.kind === "rule" ? 0xff << k : 1 << k;
+        const whole = owner.kind === "rule";
+        const r = whole ? owner.rule : this.ruleOf(b, k & 7);
+        const bits = whole ? 0xff << k : 1 << k;
         if (r.hidden) hidden |= bits;
         if (r.toHardware) writable |= bits;
         if (r.view === "pass") passed |= bits;
-        if (owner.kind === "rule") k += 7;
+        if (whole) k += 7;
       }
       this.masks[d * 3] = hidden;
       this.masks[d * 3 + 1] = writable;
