@@ -11,12 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDocs } from "../../src/docs/generate.js";
 import { diff, renderDiffHtml } from "../../src/docs/diff.js";
 import { renderSite } from "../../src/docs/site.js";
-import { type Browser, haveChromium, inCI, launch, requireChromium } from "./chromium.js";
+import { type Browser, CHROMIUM, haveChromium, INSTALL_CHROMIUM, inCI, launch, requireChromium } from "./chromium.js";
 import { EXAMPLE_NIC, FIXTURE, hookDwordBits, ownCounts, writeSiteToTemp } from "./helpers.js";
 import { renderReadmeImage } from "./readme-image.js";
 
 requireChromium();
-if (!haveChromium && !inCI) console.warn("skipping the Chromium docs tests: /usr/bin/chromium is missing (apt-get install -y chromium)");
+if (!haveChromium && !inCI) console.warn(`skipping the Chromium docs tests: ${CHROMIUM} is missing (${INSTALL_CHROMIUM})`);
 
 const shots = mkdtempSync(join(tmpdir(), "cfgvirt-shots-"));
 

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { buildDocs } from "../../src/docs/generate.js";
 import { renderSite } from "../../src/docs/site.js";
 import { packageRoot } from "../../src/paths.js";
-import { type Browser, haveChromium, CHROMIUM, launch } from "./chromium.js";
+import { type Browser, haveChromium, CHROMIUM, INSTALL_CHROMIUM, launch } from "./chromium.js";
 import { writeSiteToTemp } from "./helpers.js";
 
 export const README_IMAGE = join(packageRoot, "docs", "images", "msi-control.png");
@@ -15,7 +15,7 @@ export const README_DIAGRAM = "#diagram-lib-msi-control";
 
 /** Render the image; in a context of its own in `browser` when given (a test's), else in a browser of its own. */
 export async function renderReadmeImage(path = README_IMAGE, browser?: Browser): Promise<void> {
-  if (!haveChromium) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  if (!haveChromium) throw new Error(`${CHROMIUM} is missing: ${INSTALL_CHROMIUM}`);
   const site = writeSiteToTemp(renderSite(buildDocs()), "readme");
   const at = browser ? await browser.newContext({ deviceScaleFactor: 2 }) : await launch({ deviceScaleFactor: 2 });
   try {
