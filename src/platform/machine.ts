@@ -10,7 +10,7 @@
 // bounded.
 import { join } from "node:path";
 import { CfgvirtError, error } from "../diag/diagnostic.js";
-import { type DeviceSource, openDevice, openSource, type OpenOptions, readDeviceSource } from "../open-device.js";
+import { type DeviceSource, openSource, type OpenOptions, readDeviceSource } from "../open-device.js";
 import { examplesDir } from "../paths.js";
 import type { PlatformListener } from "../runtime/hooks.js";
 import type { LogSink } from "../runtime/log.js";
@@ -38,10 +38,13 @@ import { type HostRoute, MsiMediator } from "./msi.js";
 import { PassThroughFunction, type MsixEntry } from "./passthrough-function.js";
 import { decidePowerState, type PowerDecision } from "./power.js";
 import { TableCache } from "../runtime/table-cache.js";
+import { platformTables } from "./platform-tables.js";
 import { RootPort } from "./root-port.js";
 import { Topology } from "./topology.js";
 
 export const HOST_BRIDGE_IMAGE = join(examplesDir, "platform", "host-bridge.rules");
+/** Read and compiled on the first Machine, as the root port's image is. */
+let hostBridgeSource: DeviceSource | undefined;
 
 export interface MachineOptions {
   /** How many Root Ports, at 00:01.0 upwards (default 4). */
@@ -118,7 +121,8 @@ export class Machine {
     this.cpus = new Vcpus(opts.vcpus ?? 1);
     this.guestInterrupts = new GuestInterrupts(this.cpus);
     this.intc = new InterruptController(this.cpus);
-    const bridge = openDevice(HOST_BRIDGE_IMAGE, { log: this.prefixed("00:00.0") });
+    hostBridgeSource ??= readDeviceSource(HOST_BRIDGE_IMAGE);
+    const bridge = openSource(hostBridgeSource, { log: this.prefixed("00:00.0"), tableCache: platformTables });
     this.topology = new Topology(bridge);
     for (let i = 1; i <= (opts.rootPorts ?? 4); i++) {
       const name = `00:${i.toString(16).padStart(2, "0")}.0`;

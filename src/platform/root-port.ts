@@ -12,6 +12,7 @@ import { type DeviceSource, openSource, readDeviceSource, type OpenedDevice } fr
 import { examplesDir } from "../paths.js";
 import type { LogSink } from "../runtime/log.js";
 import { capabilityOffset, findCapabilityInBytes } from "./capabilities.js";
+import { platformTables } from "./platform-tables.js";
 import type { GuestInterrupts } from "./interrupts.js";
 import type { PassThroughFunction } from "./passthrough-function.js";
 
@@ -60,6 +61,7 @@ export class RootPort {
     this.opened = openSource(rootPortSourceFor(deviceNumber), {
       allowBridge: true,
       log,
+      tableCache: platformTables,
       listener: { secondaryBusReset: () => onSecondaryBusReset(this) },
     });
     const pcie = capabilityOffset(this.opened.tables, "pcie");

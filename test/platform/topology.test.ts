@@ -24,6 +24,22 @@ describe("bus 0", { timeout: 60_000 }, () => {
     expect(cf8Read(m, 0, 1, 1, 0, 4)).toBe(0xffffffff);
   });
 
+  it("Machines share their host bridge's and root ports' tables, never their state", () => {
+    const a = new Machine({ rootPorts: 2 });
+    const b = new Machine({ rootPorts: 2 });
+    expect(b.topology.hostBridge.tables).toBe(a.topology.hostBridge.tables);
+    expect(b.port(1).opened.tables).toBe(a.port(1).opened.tables);
+    // Each port's image carries its own slot number: tables of its own.
+    expect(a.port(2).opened.tables).not.toBe(a.port(1).opened.tables);
+    programBuses(a, 1, 5);
+    expect(a.port(1).secondaryBus).toBe(5);
+    expect(b.port(1).secondaryBus).toBe(0);
+    const command = cf8Read(b, 0, 0, 0, 0x04, 2);
+    cf8Write(a, 0, 0, 0, 0x04, 2, command ^ 0x0006);
+    expect(cf8Read(a, 0, 0, 0, 0x04, 2)).not.toBe(command);
+    expect(cf8Read(b, 0, 0, 0, 0x04, 2)).toBe(command);
+  });
+
   it("each Root Port is PCI Express type Root Port with a hot-plug slot numbered after it", () => {
     const m = new Machine({ rootPorts: 2 });
     for (const dev of [1, 2]) {
