@@ -7,16 +7,14 @@ import { resolve } from "node:path";
 import { CfgvirtError, type Diagnostic, error, throwIfErrors } from "../diag/diagnostic.js";
 import type * as A from "../syntax/ast.js";
 import { applyDevice, rememberApplied } from "./apply/device.js";
-import { lowerLayout } from "./lower/layout.js";
 import { resolveDevice, type DevicePolicy } from "./resolve/device.js";
 import { isPipe, loadRuleSet, type RuleSet, standardRuleFiles } from "./resolve/files.js";
 import { indexLayouts } from "./resolve/layouts.js";
 import { isCompiledJsonPath, readCompiledRules } from "./compiled-json.js";
 import { loadStdlibCache } from "./stdlib-cache.js";
 import type { Template } from "./template.js";
-import { validateCapabilityHeader } from "./validate/capability-header.js";
 import { validateDevice } from "./validate/device.js";
-import { validateLayout } from "./validate/layout.js";
+import { validateAndLower } from "./layout-stages.js";
 
 export { loadRuleSet, standardRuleFiles, rulesFilesIn, type RuleSet } from "./resolve/files.js";
 
@@ -40,11 +38,11 @@ export function compileRuleSet(ruleSet: RuleSet): { compiled: CompiledRules; dia
   const { layoutsByName, diagnostics: ds } = indexLayouts(ruleSet.layouts);
   const resolvedDevices = ruleSet.devices.map((device) => ({ device, ...resolveDevice(device, layoutsByName) }));
   for (const r of resolvedDevices) ds.push(...r.diagnostics);
-  // Validate.
-  for (const layout of layoutsByName.values()) ds.push(...validateCapabilityHeader(layout), ...validateLayout(layout, new Map(), layoutsByName));
+  // Validate and lower each layout (reused while the layout and those it names are unchanged), then validate the device files.
+  const stages = [...layoutsByName.values()].map((layout) => validateAndLower(layout, layoutsByName));
+  for (const s of stages) ds.push(...s.diagnostics);
   for (const r of resolvedDevices) ds.push(...validateDevice(r.device, r.policy, layoutsByName));
-  // Lower.
-  const templates = [...layoutsByName.values()].map((layout) => lowerLayout(layout, new Map(), layoutsByName));
+  const templates = stages.map((s) => s.template);
   const templatesByName = new Map(templates.map((t) => [t.name, t]));
   // Apply: device files at compile time, like layouts.
   const devices = resolvedDevices.map((r) => r.policy);

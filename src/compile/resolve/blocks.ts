@@ -16,14 +16,21 @@ export function registerBlocks(items: readonly A.Item[]): { blocks: Map<string, 
   return { blocks, diagnostics: ds };
 }
 
-/** A layout with the register blocks it uses inlined (`use NAME`). */
+/**
+ * A layout with the register blocks it uses inlined (`use NAME`). The same
+ * layout with the same blocks gives the same object back: the later stages
+ * reuse what they made of a layout by its identity (layout-stages.ts).
+ */
 export function withBlocks(layout: A.Layout, blocks: ReadonlyMap<string, A.RegisterBlock>, ds: Diagnostic[]): A.Layout {
   if (!layout.uses?.length) return layout;
-  const body: A.LayoutStmt[] = [];
-  for (const u of layout.uses) {
-    const b = blocks.get(u.name);
-    if (b) body.push(...b.body);
-    else ds.push(error("E133", `no register block \`${u.name}\``, u.span, blocks.size ? `register blocks: ${[...blocks.keys()].join(", ")}` : "declare one with `registers NAME { ... }`"));
-  }
-  return { ...layout, body: [...body, ...layout.body] };
+  const used = layout.uses.map((u) => blocks.get(u.name));
+  layout.uses.forEach((u, i) => {
+    if (!used[i]) ds.push(error("E133", `no register block \`${u.name}\``, u.span, blocks.size ? `register blocks: ${[...blocks.keys()].join(", ")}` : "declare one with `registers NAME { ... }`"));
+  });
+  const before = inlined.get(layout);
+  if (before && before.used.every((b, i) => b === used[i])) return before.layout;
+  const whole = { ...layout, body: [...used.flatMap((b) => b?.body ?? []), ...layout.body] };
+  inlined.set(layout, { used, layout: whole });
+  return whole;
 }
+const inlined = new WeakMap<A.Layout, { used: readonly (A.RegisterBlock | undefined)[]; layout: A.Layout }>();

@@ -28,9 +28,16 @@ export function standardCapabilityHeader(layout: A.Layout): A.Register | undefin
 export const writtenHeader = (layout: A.Layout): A.Register | undefined =>
   layout.body.find((s): s is A.Register => s.kind === "register" && s.offset.value === 0);
 
-/** The layout with the standard header added where it writes none. */
+/**
+ * The layout with the standard header added where it writes none. The same
+ * tree gives the same object back: the later stages reuse what they made of a
+ * layout by its identity (layout-stages.ts).
+ */
 export function withCapabilityHeader(layout: A.Layout): A.Layout {
   const standard = standardCapabilityHeader(layout);
   if (!standard || writtenHeader(layout)) return layout;
-  return { ...layout, body: [standard, ...layout.body] };
+  let whole = completed.get(layout);
+  if (!whole) completed.set(layout, (whole = { ...layout, body: [standard, ...layout.body] }));
+  return whole;
 }
+const completed = new WeakMap<A.Layout, A.Layout>();
