@@ -90,13 +90,14 @@ describe("framing", () => {
       fc.property(fc.array(fc.record({ write: fc.boolean(), addr: fc.integer({ min: 0, max: 0xff }), val: fc.nat(), len: fc.constantFrom(1, 2, 4) }), { maxLength: 60 }), (accesses) => {
         const session = new ProxySession(fresh());
         const direct = fresh().device;
+        const served: bigint[][] = [];
+        const expected: bigint[][] = [];
         for (const a of accesses) {
-          const out = feed(session, [encodeMessage(a.write ? Cmd.PCI_CFGWRITE : Cmd.PCI_CFGREAD, configBody(a.addr, a.val, a.len))]);
-          if (a.write) {
-            direct.write(a.addr, a.len, a.val);
-            expect(rets(out)).toEqual([0n]);
-          } else expect(rets(out)).toEqual([BigInt(direct.read(a.addr, a.len))]);
+          served.push(rets(feed(session, [encodeMessage(a.write ? Cmd.PCI_CFGWRITE : Cmd.PCI_CFGREAD, configBody(a.addr, a.val, a.len))])));
+          if (a.write) direct.write(a.addr, a.len, a.val);
+          expected.push(a.write ? [0n] : [BigInt(direct.read(a.addr, a.len))]);
         }
+        expect(served).toEqual(expected);
       }),
       { seed: 0xc0f, numRuns: 80 },
     );
