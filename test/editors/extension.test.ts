@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LanguageClient } from "vscode-languageclient/node";
 import { CLI_JS } from "../helpers/dist.js";
 import { createVscodeStub, installVscodeStub, Position, type TextDocument, type VscodeStub } from "./vscode-stub.js";
@@ -273,8 +273,18 @@ describe("activate() with the real vscode-languageclient and the real `cfgvirt l
     const client = api3.client!;
     expect(client.initializeResult?.serverInfo?.name).toBe("mute");
     const pid = serverPid(client)!;
-    await expect(deactivateAll(context3)).resolves.toBeUndefined();
-    expect(client.state).toBe(State.Stopped);
+    // The client's own timers decide: 2 s for the answer to `shutdown`, then 2 s
+    // before it ends a server still running. Fake time runs them without the wait.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const stopped = deactivateAll(context3);
+      await vi.advanceTimersByTimeAsync(2000);
+      await expect(stopped).resolves.toBeUndefined();
+      expect(client.state).toBe(State.Stopped);
+      await vi.advanceTimersByTimeAsync(2000);
+    } finally {
+      vi.useRealTimers();
+    }
     await until("the mute server to be ended", () => !alive(pid));
   }, 30_000);
 });
