@@ -16,6 +16,8 @@ function findRoot(): string {
 }
 
 export const packageRoot = findRoot();
+/** Whether this is the built package (dist/src/, run by node) rather than its sources (src/, run by tsx or vitest). */
+export const builtRun = dirname(fileURLToPath(import.meta.url)).includes(join("dist", "src"));
 export const grammarPath = join(packageRoot, "grammar", "cfgvirt.ohm");
 export const rulesDir = join(packageRoot, "rules");
 export const examplesDir = join(packageRoot, "examples");

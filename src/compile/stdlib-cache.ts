@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { hashFiles, sha256 } from "../io/content-hash.js";
-import { grammarPath, rulesDir } from "../paths.js";
+import { builtRun, grammarPath, rulesDir } from "../paths.js";
 import { compiledFromJson, compiledToJson } from "./compiled-json.js";
 import type { CompiledRules } from "./pipeline.js";
 import { COMPILED_FORMAT, type CompiledJson, validateCompiledJson } from "./schema.js";
@@ -36,7 +36,7 @@ function filesBelow(dir: string, suffix: string): string[] {
 
 /** What the cache depends on: the rule files, the grammar, and the compiler's own code. */
 export function stdlibHash(): string {
-  const code = filesBelow(compilerDir, compilerDir.includes(`${join("dist", "src")}`) ? ".js" : ".ts");
+  const code = filesBelow(compilerDir, builtRun ? ".js" : ".ts");
   return hashFiles(COMPILED_FORMAT, [...filesBelow(rulesDir, ".rules"), grammarPath, ...code]);
 }
 

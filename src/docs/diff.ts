@@ -10,7 +10,7 @@ import { CfgvirtError } from "../diag/diagnostic.js";
 import { openDevice } from "../open-device.js";
 import { esc, STYLE } from "./diagram.js";
 import { bitsLabel, type Category, categoryOf, deviceDoc, guardText, hex, layoutIdent, policyDoc, policyText } from "./model.js";
-import { docPath, hashFiles } from "./paths.js";
+import { docPath, hashByDocPath } from "./paths.js";
 
 /** What one bit is on one side. */
 interface BitState {
@@ -133,7 +133,7 @@ function ruleSetView(side: Extract<Side, { kind: "rules" }>): RuleSetView {
       bars: p.bars.join(", "), "pass bytes": p.passBytes.join(", "), permissive: String(p.permissive),
     });
   }
-  return { groups, layouts, devices, hash: hashFiles(compiled.ruleSet.files.map((f) => f.path)) };
+  return { groups, layouts, devices, hash: hashByDocPath(compiled.ruleSet.files.map((f) => f.path)) };
 }
 
 function diffRuleSets(a: Extract<Side, { kind: "rules" }>, b: Extract<Side, { kind: "rules" }>): Omit<DiffResult, "a" | "b"> {
@@ -225,7 +225,7 @@ function deviceView(path: string): { bits: (BitState | undefined)[]; notes: stri
           };
     }
   }
-  return { bits, notes: [...doc.mismatches], hash: hashFiles(dev.source.compiled.ruleSet.files.map((f) => f.path)), policy: doc.policy.name };
+  return { bits, notes: [...doc.mismatches], hash: hashByDocPath(dev.source.compiled.ruleSet.files.map((f) => f.path)), policy: doc.policy.name };
 }
 
 function diffDevices(a: string, b: string): Omit<DiffResult, "a" | "b"> {

@@ -26,7 +26,7 @@ import {
   totalBits,
   bitsLabel,
 } from "./model.js";
-import { docPath, hashFiles, sha256 } from "./paths.js";
+import { docPath, hashByDocPath, sha256 } from "./paths.js";
 
 export interface DocsOptions {
   /** Device inputs: dumps, config files, or rule files with an `image`. */
@@ -91,7 +91,7 @@ export function buildDocs(opts: DocsOptions = {}): DocSet {
     banner: {
       command: ["cfgvirt docs", ...args].join(" "),
       ruleFiles: files,
-      rulesHash: hashFiles([...ruleFiles]),
+      rulesHash: hashByDocPath([...ruleFiles]),
       inputs,
       refresh: devicePaths.length === 0 && rules.length === 0 ? REFRESH_COMMAND : undefined,
     },

@@ -27,7 +27,7 @@ export function docRef(ref: SourceRef): string {
 export { sha256 } from "../io/content-hash.js";
 
 /** One hash over files' contents, keyed by their documentation path (order-independent). */
-export function hashFiles(paths: readonly string[]): string {
+export function hashByDocPath(paths: readonly string[]): string {
   const entries = [...new Set(paths)].map((p) => [docPath(p), readFileSync(resolve(p))] as const);
   entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const h = createHash("sha256");

@@ -31,13 +31,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SourceFile } from "../diag/diagnostic.js";
 import { hashFiles, sha256 } from "../io/content-hash.js";
-import { grammarPath, packageRoot } from "../paths.js";
+import { builtRun, grammarPath, packageRoot } from "../paths.js";
 import type * as A from "./ast.js";
 
 const SYNTAX_FORMAT = "cfgvirt-syntax/2";
 const UNDEFINED = "\u0000undefined";
 const syntaxDir = dirname(fileURLToPath(import.meta.url));
-const builtRun = syntaxDir.includes(join("dist", "src"));
 /** Beside the compiled parser: dist/src/syntax/stdlib-syntax.json (a run from src/ reads the build's). */
 export const syntaxCachePath = builtRun ? join(syntaxDir, "stdlib-syntax.json") : join(packageRoot, "dist", "src", "syntax", "stdlib-syntax.json");
 /** The parser's sources in a checkout; absent from the installed package. */
