@@ -30,8 +30,12 @@ const testFiles = (dir: string): string[] =>
 const root = dirname(fileURLToPath(import.meta.url));
 const ownGraph = testFiles(join(root, "test")).map((f) => relative(root, f)).filter((f) => /\bvi\.(mock|doMock|unmock|resetModules)\(/.test(readFileSync(join(root, f), "utf8")));
 
-// Each ~5-25 s of wall time, mostly spent in or waiting on the processes they run.
-const slowest = ["test/cli/package.test.ts", "test/docs/browser.test.ts", "test/serve/real-guest.test.ts", "test/types.test.ts", "test/editors/extension.test.ts", "test/cli/readme.test.ts"];
+// First those that spend ~3-13 s in or waiting on the processes they run, then
+// the fuzz suites, ~3-5 s of CPU each: started last, one runs alone at the end.
+const slowest = [
+  "test/cli/package.test.ts", "test/docs/browser.test.ts", "test/serve/real-guest.test.ts", "test/types.test.ts", "test/editors/extension.test.ts", "test/cli/readme.test.ts",
+  "test/fuzz/policies.test.ts", "test/fuzz/parsers.test.ts", "test/fuzz/differential.test.ts",
+];
 for (const f of slowest) if (!existsSync(join(root, f))) throw new Error(`vitest.config.ts: ${f} is listed among the slowest test files but does not exist`);
 // Files with a module graph of their own go last: a worker that takes one is
 // replaced, and the shared worker that follows imports the whole graph again.
