@@ -261,7 +261,7 @@ export class DeviceStates {
 
   /** A write touched default-deny bits of dword `d`: logged once per dword and function. */
   private noteDenied(fn: number, d: number): void {
-    const at = (fn << 10) + d;
+    const at = fn * CONFIG_DWORDS + d;
     if ((this.denyLogged[at >>> 5] & (1 << (at & 31))) !== 0) return;
     this.denyLogged[at >>> 5] |= 1 << (at & 31);
     this.devices[fn].log.emit(`write to 0x${(d * 4).toString(16).padStart(3, "0")} touches bytes no rule covers; dropped (default deny)`);

@@ -62,7 +62,7 @@ export function parserSourceHash(): string | null {
 
 /** The parser this process runs: its .js when built, its .ts sources when run from src/. */
 function runningParserHash(): string {
-  return builtRun ? hashFolder(syntaxDir, ".js") : hashFolder(syntaxDir, ".ts");
+  return hashFolder(syntaxDir, builtRun ? ".js" : ".ts");
 }
 
 /** Save the trees of rule files that parsed (the build calls this with the standard library and the examples). */
